@@ -1,0 +1,66 @@
+using System.Security.Cryptography;
+using System.Text;
+using Company.RealtimeApp1.Users;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Company.RealtimeApp1.Auth;
+
+/// <summary>The claim names our access tokens carry.</summary>
+public static class TokenClaims
+{
+    public const string Subject = JwtRegisteredClaimNames.Sub;
+    public const string Name = "name";
+    public const string Role = "role";
+
+    /// <summary>
+    /// A digest of the user's Identity security stamp. Identity changes the stamp on a password change
+    /// (and on demand), which invalidates every access token issued before. The stamp itself also keys
+    /// Identity's one-time codes, so only a digest leaves the server.
+    /// </summary>
+    public const string SecurityStamp = "sst";
+
+    public static string DigestSecurityStamp(string? securityStamp) =>
+        Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(securityStamp ?? "")).AsSpan(0, 16).ToArray());
+}
+
+public readonly record struct AccessToken(string Value, DateTimeOffset ExpiresAt, TimeSpan Lifetime);
+
+/// <summary>Signs HS256 access tokens for signed-in users.</summary>
+public sealed class AccessTokenIssuer(IOptions<JwtOptions> options, TimeProvider time)
+{
+    private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+    private readonly JwtOptions _options = options.Value;
+    private readonly SigningCredentials _credentials = new(
+        new SymmetricSecurityKey(options.Value.SigningKeyBytes), SecurityAlgorithms.HmacSha256);
+
+    public AccessToken Issue(User user, IEnumerable<string> roles)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var now = time.GetUtcNow();
+        // JWT times have one-second resolution; round so that expires_in and exp agree.
+        now = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds());
+        var expiresAt = now + _options.AccessTokenLifetime;
+
+        var token = _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = _options.Issuer,
+            Audience = _options.Audience,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = expiresAt.UtcDateTime,
+            SigningCredentials = _credentials,
+            Claims = new Dictionary<string, object>
+            {
+                [TokenClaims.Subject] = user.Id.ToString(),
+                [TokenClaims.Name] = user.UserName ?? "",
+                [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
+                [TokenClaims.SecurityStamp] = TokenClaims.DigestSecurityStamp(user.SecurityStamp),
+                [TokenClaims.Role] = roles.ToArray(),
+            },
+        });
+
+        return new AccessToken(token, expiresAt, _options.AccessTokenLifetime);
+    }
+}

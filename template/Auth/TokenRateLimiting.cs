@@ -1,0 +1,94 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Company.RealtimeApp1.Auth;
+
+/// <summary>Bound from <c>RateLimiting:Token</c>: how often <c>/token</c> may be called.</summary>
+public sealed class TokenRateLimitOptions
+{
+    public const string SectionName = "RateLimiting:Token";
+
+    /// <summary>Requests per window from one client address.</summary>
+    [Range(1, int.MaxValue)]
+    public int PerClient { get; set; } = 60;
+
+    /// <summary>Password-grant requests per window naming one username, from any address.</summary>
+    [Range(1, int.MaxValue)]
+    public int PerUsername { get; set; } = 10;
+
+    [Range(1, 3600)]
+    public int WindowSeconds { get; set; } = 60;
+
+    public TimeSpan Window => TimeSpan.FromSeconds(WindowSeconds);
+}
+
+[OptionsValidator]
+internal sealed partial class TokenRateLimitOptionsValidator : IValidateOptions<TokenRateLimitOptions>;
+
+internal static class TokenRateLimiting
+{
+    public const string PerClientPolicy = "token-per-client";
+
+    public static IServiceCollection AddTokenRateLimiting(this IServiceCollection services)
+    {
+        services.AddOptions<TokenRateLimitOptions>().BindConfiguration(TokenRateLimitOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TokenRateLimitOptions>, TokenRateLimitOptionsValidator>();
+        services.AddSingleton<UsernameRateLimiter>();
+
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.OnRejected = (context, _) =>
+                new(new TooManyRequestsResult(context.Lease).ExecuteAsync(context.HttpContext));
+
+            limiter.AddPolicy(PerClientPolicy, context =>
+            {
+                // Behind a proxy, configure the forwarded-headers middleware so this is the client's address.
+                var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+                var options = context.RequestServices.GetRequiredService<IOptions<TokenRateLimitOptions>>().Value;
+                return RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = options.PerClient,
+                    Window = options.Window,
+                    QueueLimit = 0,
+                });
+            });
+        });
+
+        return services;
+    }
+}
+
+/// <summary>Limits password attempts per username, whichever addresses they come from.</summary>
+internal sealed class UsernameRateLimiter(IOptions<TokenRateLimitOptions> options) : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(
+        normalizedUsername => RateLimitPartition.GetFixedWindowLimiter(normalizedUsername, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = options.Value.PerUsername,
+            Window = options.Value.Window,
+            QueueLimit = 0,
+        }));
+
+    public RateLimitLease Acquire(string normalizedUsername) => _limiter.AttemptAcquire(normalizedUsername);
+
+    public void Dispose() => _limiter.Dispose();
+}
+
+/// <summary><c>429</c> with <c>Retry-After</c> and an OAuth-style JSON error body.</summary>
+internal sealed class TooManyRequestsResult(RateLimitLease lease) : IResult
+{
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        httpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        if (lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return httpContext.Response.WriteAsJsonAsync(OAuthError.RateLimited);
+    }
+}

@@ -1,0 +1,47 @@
+using Company.RealtimeApp1.Auth;
+using Company.RealtimeApp1.Organizations;
+using Company.RealtimeApp1.Users;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+
+namespace Company.RealtimeApp1.Data;
+
+public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
+    : IdentityDbContext<User, Role, Guid>(options)
+{
+    public DbSet<Organization> Organizations => Set<Organization>();
+
+    public DbSet<Membership> Memberships => Set<Membership>();
+
+    public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+
+        builder.Entity<Organization>(organization =>
+        {
+            organization.Property(o => o.Slug).HasMaxLength(64);
+            organization.Property(o => o.Name).HasMaxLength(200);
+            organization.HasIndex(o => o.Slug).IsUnique();
+        });
+
+        builder.Entity<Membership>(membership =>
+        {
+            membership.HasKey(m => new { m.OrganizationId, m.UserId });
+            membership.HasIndex(m => m.UserId);
+            membership.HasOne(m => m.Organization).WithMany(o => o.Members)
+                .HasForeignKey(m => m.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+            membership.HasOne(m => m.User).WithMany()
+                .HasForeignKey(m => m.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<RefreshToken>(token =>
+        {
+            token.Property(t => t.TokenHash).HasMaxLength(64);
+            token.HasIndex(t => t.TokenHash).IsUnique();
+            token.HasIndex(t => t.FamilyId);
+            token.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+    }
+}

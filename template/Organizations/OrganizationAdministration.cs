@@ -1,0 +1,77 @@
+using System.Text.RegularExpressions;
+using Company.RealtimeApp1.Data;
+using Company.RealtimeApp1.Users;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace Company.RealtimeApp1.Organizations;
+
+/// <summary>The outcome of an administrative change: the entity, or why it could not be made.</summary>
+public readonly record struct AdministrationResult<T>(T? Value, string? Error)
+{
+    public static AdministrationResult<T> Ok(T value) => new(value, null);
+
+    public static AdministrationResult<T> Fail(string error) => new(default, error);
+}
+
+/// <summary>Creates organizations and manages their members; used by the seed, the <c>orgs</c> command and the API.</summary>
+internal sealed partial class OrganizationAdministration(AppDbContext db, UserManager<User> users)
+{
+    public async Task<AdministrationResult<Organization>> CreateOrganizationAsync(string slug, string? name)
+    {
+        if (!SlugPattern().IsMatch(slug))
+        {
+            return AdministrationResult<Organization>.Fail(
+                "A slug is 1 to 64 lowercase letters, digits and dashes, starting with a letter or digit.");
+        }
+
+        if (await db.Organizations.AnyAsync(o => o.Slug == slug))
+        {
+            return AdministrationResult<Organization>.Fail($"An organization '{slug}' already exists.");
+        }
+
+        var organization = new Organization { Slug = slug, Name = string.IsNullOrWhiteSpace(name) ? slug : name.Trim() };
+        db.Organizations.Add(organization);
+        await db.SaveChangesAsync();
+        return AdministrationResult<Organization>.Ok(organization);
+    }
+
+    /// <summary>Creates the organization unless one with that slug exists.</summary>
+    public async Task<AdministrationResult<Organization>> EnsureOrganizationAsync(string slug, string? name) =>
+        await db.Organizations.SingleOrDefaultAsync(o => o.Slug == slug) is { } existing
+            ? AdministrationResult<Organization>.Ok(existing)
+            : await CreateOrganizationAsync(slug, name);
+
+    /// <summary>Adds the user to the organization, or changes the role of an existing member.</summary>
+    public async Task<AdministrationResult<Membership>> SetMembershipAsync(string slug, string userName, OrganizationRole role)
+    {
+        var organization = await db.Organizations.SingleOrDefaultAsync(o => o.Slug == slug);
+        if (organization is null)
+        {
+            return AdministrationResult<Membership>.Fail($"There is no organization '{slug}'.");
+        }
+
+        var user = await users.FindByNameAsync(userName);
+        if (user is null)
+        {
+            return AdministrationResult<Membership>.Fail($"There is no user '{userName}'.");
+        }
+
+        var membership = await db.Memberships.SingleOrDefaultAsync(m => m.OrganizationId == organization.Id && m.UserId == user.Id);
+        if (membership is null)
+        {
+            membership = new Membership { OrganizationId = organization.Id, UserId = user.Id, Role = role };
+            db.Memberships.Add(membership);
+        }
+        else
+        {
+            membership.Role = role;
+        }
+
+        await db.SaveChangesAsync();
+        return AdministrationResult<Membership>.Ok(membership);
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,63}$")]
+    private static partial Regex SlugPattern();
+}

@@ -1,0 +1,51 @@
+using Company.RealtimeApp1;
+using Company.RealtimeApp1.Auth;
+using Company.RealtimeApp1.Data;
+using Company.RealtimeApp1.Organizations;
+using Company.RealtimeApp1.Users;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Data: EF Core over SQLite, migrated at start-up
+builder.Services.AddDatabase(builder.Configuration);
+
+// Users and organizations: ASP.NET Core Identity with bcrypt password hashing
+builder.Services.AddUsers();
+builder.Services.AddOrganizations();
+
+// Auth: JWT bearer tokens issued by /token, rate limited
+builder.Services.AddTokenAuthentication(builder.Environment);
+builder.Services.AddAuthorization();
+
+// Errors as JSON problem details, never a stack trace; OpenAPI description of the HTTP API
+builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
+
+var app = builder.Build();
+
+// `dotnet run -- users add alice`: administrative commands run and exit without starting the server
+if (CommandLine.IsCommand(args))
+{
+    Environment.ExitCode = await app.RunCommandAsync(args);
+    return;
+}
+
+await app.InitializeDatabaseAsync();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseNoStoreResponses();
+app.UseRateLimiter();
+app.UseAuthentication();
+app.UseAuthorization();
+
+if (app.Environment.IsDevelopment())
+{
+    app.MapOpenApi();
+}
+
+app.MapTokenEndpoints();
+app.MapMe();
+app.MapHealthChecks("/health");
+
+app.Run();
