@@ -7,7 +7,7 @@ using Company.RealtimeApp1.Users;
 var builder = WebApplication.CreateBuilder(args);
 
 // Data: EF Core over SQLite, migrated at start-up
-builder.Services.AddDatabase(builder.Configuration);
+builder.Services.AddDatabase();
 
 // Users and organizations: ASP.NET Core Identity with bcrypt password hashing
 builder.Services.AddUsers();

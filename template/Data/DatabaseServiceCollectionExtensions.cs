@@ -8,13 +8,15 @@ internal static class DatabaseServiceCollectionExtensions
     public const string ConnectionStringName = "Default";
 
     /// <summary>The EF Core context over SQLite, and a health check that the database answers.</summary>
-    public static IServiceCollection AddDatabase(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddDatabase(this IServiceCollection services)
     {
-        var connectionString = configuration.GetConnectionString(ConnectionStringName)
-            ?? throw new InvalidOperationException(
-                $"Set 'ConnectionStrings:{ConnectionStringName}' (for example 'Data Source=app.db').");
-
-        services.AddDbContext<AppDbContext>(options => options.UseSqlite(connectionString));
+        services.AddDbContext<AppDbContext>((provider, options) =>
+        {
+            var connectionString = provider.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)
+                ?? throw new InvalidOperationException(
+                    $"Set 'ConnectionStrings:{ConnectionStringName}' (for example 'Data Source=app.db').");
+            options.UseSqlite(connectionString);
+        });
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return services;
     }
