@@ -1,0 +1,205 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Company.RealtimeApp1.Auth;
+using Company.RealtimeApp1.Organizations;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Company.RealtimeApp1.Tests;
+
+public sealed class BearerAuthenticationTests(RealtimeApplication app) : IClassFixture<RealtimeApplication>
+{
+    [Fact]
+    public async Task MeDescribesTheUserTheirRolesAndTheirOrganizations()
+    {
+        var (userName, password) = await app.CreateUniqueUserAsync("admin");
+        var (otherName, _) = await app.CreateUniqueUserAsync();
+        var slug = "org-" + Guid.NewGuid().ToString("N")[..8];
+        var organization = await app.CreateOrganizationAsync(slug, (userName, OrganizationRole.Admin), (otherName, OrganizationRole.Member));
+        var tokens = await app.SignInAsync(userName, password);
+
+        using var response = await app.CreateClient(tokens.AccessToken).GetAsync("/me");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var me = (await response.Content.ReadFromJsonAsync<Me>())!;
+        Assert.Equal(new JsonWebToken(tokens.AccessToken).Subject, me.Id.ToString());
+        Assert.Equal(userName, me.Username);
+        Assert.Equal(["admin"], me.Roles);
+        var membership = Assert.Single(me.Organizations);
+        Assert.Equal(new MyOrg(organization.Id, slug, slug, "admin"), membership);
+    }
+
+    [Fact]
+    public async Task WithoutATokenTheAnswerIsAPlainBearerChallenge()
+    {
+        using var response = await app.CreateClient().GetAsync("/me");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.ToString());
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task ATokenMadeWithTheServersKeyAndClaimsIsAccepted()
+    {
+        // The control for the forgeries below: each differs from this token in one thing only.
+        var user = await app.CreateUniqueUserAsync();
+
+        using var response = await app.CreateClient(await ForgeAsync(user.UserName)).GetAsync("/me");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task AGarbageTokenIsInvalidToken()
+    {
+        await AssertInvalidTokenAsync("not-a-jwt");
+    }
+
+    [Fact]
+    public async Task AnUnsignedTokenIsInvalidToken()
+    {
+        var (userName, password) = await app.CreateUniqueUserAsync();
+        var genuine = new JsonWebToken((await app.SignInAsync(userName, password)).AccessToken);
+        var header = Base64UrlEncoder.Encode("""{"alg":"none","typ":"JWT"}""");
+        var payload = genuine.EncodedPayload;
+
+        await AssertInvalidTokenAsync($"{header}.{payload}.");
+    }
+
+    [Fact]
+    public async Task ATokenSignedWithAnotherKeyIsInvalidToken()
+    {
+        var user = await app.CreateUniqueUserAsync();
+        await AssertInvalidTokenAsync(await ForgeAsync(user.UserName, key: new string('k', 64)));
+    }
+
+    [Fact]
+    public async Task AnExpiredTokenIsInvalidToken()
+    {
+        var user = await app.CreateUniqueUserAsync();
+        await AssertInvalidTokenAsync(await ForgeAsync(user.UserName, expires: DateTime.UtcNow.AddMinutes(-5)));
+    }
+
+    [Fact]
+    public async Task ATokenForAnotherAudienceIsInvalidToken()
+    {
+        var user = await app.CreateUniqueUserAsync();
+        await AssertInvalidTokenAsync(await ForgeAsync(user.UserName, audience: "someone-else"));
+    }
+
+    [Fact]
+    public async Task ATokenFromAnotherIssuerIsInvalidToken()
+    {
+        var user = await app.CreateUniqueUserAsync();
+        await AssertInvalidTokenAsync(await ForgeAsync(user.UserName, issuer: "someone-else"));
+    }
+
+    [Fact]
+    public async Task ATokenSignedWithAnotherHmacAlgorithmIsInvalidToken()
+    {
+        var user = await app.CreateUniqueUserAsync();
+        await AssertInvalidTokenAsync(await ForgeAsync(user.UserName, algorithm: SecurityAlgorithms.HmacSha512));
+    }
+
+    [Fact]
+    public async Task ADeletedUsersTokenIsInvalidToken()
+    {
+        var (userName, password) = await app.CreateUniqueUserAsync();
+        var tokens = await app.SignInAsync(userName, password);
+        await app.ChangeUserAsync(userName, (users, user) => users.DeleteAsync(user));
+
+        await AssertInvalidTokenAsync(tokens.AccessToken);
+    }
+
+    [Fact]
+    public async Task ADisabledUsersTokenIsInvalidToken()
+    {
+        var (userName, password) = await app.CreateUniqueUserAsync();
+        var tokens = await app.SignInAsync(userName, password);
+        await app.ChangeUserAsync(userName, (users, user) =>
+        {
+            user.IsDisabled = true;
+            return users.UpdateAsync(user);
+        });
+
+        await AssertInvalidTokenAsync(tokens.AccessToken);
+    }
+
+    [Fact]
+    public async Task ChangingThePasswordInvalidatesEarlierTokens()
+    {
+        var (userName, password) = await app.CreateUniqueUserAsync();
+        var tokens = await app.SignInAsync(userName, password);
+        await app.ChangeUserAsync(userName, (users, user) => users.ChangePasswordAsync(user, password, "a brand new passphrase"));
+
+        await AssertInvalidTokenAsync(tokens.AccessToken);
+        var fresh = await app.SignInAsync(userName, "a brand new passphrase");
+        using var me = await app.CreateClient(fresh.AccessToken).GetAsync("/me");
+        Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+    }
+
+    [Fact]
+    public async Task AQueryStringTokenIsIgnoredOnHttpEndpoints()
+    {
+        var (userName, password) = await app.CreateUniqueUserAsync();
+        var tokens = await app.SignInAsync(userName, password);
+
+        using var response = await app.CreateClient().GetAsync("/me?access_token=" + tokens.AccessToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.ToString());
+    }
+
+    private async Task AssertInvalidTokenAsync(string token)
+    {
+        using var response = await app.CreateClient(token).GetAsync("/me");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var challenge = Assert.Single(response.Headers.WwwAuthenticate);
+        Assert.Equal("Bearer", challenge.Scheme);
+        Assert.StartsWith("error=\"invalid_token\"", challenge.Parameter);
+    }
+
+    /// <summary>A token with everything right but the one thing a test changes.</summary>
+    private async Task<string> ForgeAsync(
+        string userName,
+        string? key = null,
+        DateTime? expires = null,
+        string? audience = null,
+        string? issuer = null,
+        string algorithm = SecurityAlgorithms.HmacSha256)
+    {
+        Guid userId = Guid.Empty;
+        string? stamp = null;
+        await app.ChangeUserAsync(userName, (_, user) =>
+        {
+            userId = user.Id;
+            stamp = user.SecurityStamp;
+            return Task.FromResult(Microsoft.AspNetCore.Identity.IdentityResult.Success);
+        });
+
+        var now = DateTime.UtcNow;
+        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = issuer ?? "Company.RealtimeApp1",
+            Audience = audience ?? "Company.RealtimeApp1",
+            IssuedAt = (expires ?? now).AddMinutes(-15),
+            NotBefore = (expires ?? now).AddMinutes(-15),
+            Expires = expires ?? now.AddMinutes(15),
+            SigningCredentials = new SigningCredentials(
+                new SymmetricSecurityKey(Encoding.UTF8.GetBytes(key ?? app.SigningKey)), algorithm),
+            Claims = new Dictionary<string, object>
+            {
+                [TokenClaims.Subject] = userId.ToString(),
+                [TokenClaims.Name] = userName,
+                [TokenClaims.SecurityStamp] = TokenClaims.DigestSecurityStamp(stamp),
+            },
+        });
+    }
+
+    private sealed record Me(Guid Id, string Username, string[] Roles, MyOrg[] Organizations);
+
+    private sealed record MyOrg(Guid Id, string Slug, string Name, string Role);
+}
