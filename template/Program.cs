@@ -1,10 +1,14 @@
 using Company.RealtimeApp1;
 using Company.RealtimeApp1.Auth;
 using Company.RealtimeApp1.Data;
+using Company.RealtimeApp1.Diagnostics;
 using Company.RealtimeApp1.Organizations;
 using Company.RealtimeApp1.Users;
 
 var builder = WebApplication.CreateBuilder(args);
+
+// Logs: no credential reaches any log provider, at any level
+builder.Logging.RedactCredentials();
 
 // Data: EF Core over SQLite, migrated at start-up
 builder.Services.AddDatabase();

@@ -54,6 +54,10 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
         builder.UseSetting("PasswordHashing:WorkFactor", "4");
         builder.UseSetting("RateLimiting:Token:PerClient", "100000");
         builder.UseSetting("RateLimiting:Token:PerUsername", "100000");
+        // Everything is logged, so that a test can prove no credential is, at any level.
+        builder.UseSetting("Logging:LogLevel:Default", "Trace");
+        builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore", "Trace");
+        builder.UseSetting("Logging:LogLevel:Microsoft.EntityFrameworkCore", "Trace");
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

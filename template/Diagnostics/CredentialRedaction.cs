@@ -1,0 +1,115 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Company.RealtimeApp1.Diagnostics;
+
+/// <summary>
+/// Removes credentials from every log record before any provider sees it. The framework logs request
+/// URLs (query strings included) and our code logs what it handles; rather than trust every call site
+/// and every log level, one filter sits between all loggers and all providers.
+/// </summary>
+internal static partial class CredentialRedaction
+{
+    public const string Mask = "[redacted]";
+
+    /// <summary>Wraps the logger factory so that every logger, the framework's included, redacts credentials.</summary>
+    public static ILoggingBuilder RedactCredentials(this ILoggingBuilder logging)
+    {
+        logging.Services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(services =>
+            new RedactingLoggerFactory(ActivatorUtilities.CreateInstance<LoggerFactory>(services))));
+        return logging;
+    }
+
+    /// <summary>Returns <paramref name="text"/> with query-string credentials, bearer tokens and JWTs masked.</summary>
+    public static string Redact(string text)
+    {
+        if (!MayContainCredential(text))
+        {
+            return text;
+        }
+
+        text = CredentialParameter().Replace(text, "${name}=" + Mask);
+        text = BearerCredential().Replace(text, "${scheme}" + Mask);
+        return Jwt().Replace(text, Mask);
+    }
+
+    private static bool MayContainCredential(string text) =>
+        text.Contains('=') || text.Contains("eyJ", StringComparison.Ordinal) || text.Contains("earer", StringComparison.Ordinal);
+
+    // Query-string and form parameters that carry a credential.
+    [GeneratedRegex(@"(?<name>(?<![A-Za-z0-9_])(?:access_token|refresh_token|id_token|token|ticket|password))=[^&\s""',;]+", RegexOptions.IgnoreCase)]
+    private static partial Regex CredentialParameter();
+
+    // "Bearer abc" in a header and "bearer.abc" in a WebSocket subprotocol.
+    [GeneratedRegex(@"(?<scheme>\b[Bb]earer[ .])[A-Za-z0-9\-._~+/]+=*")]
+    private static partial Regex BearerCredential();
+
+    // Anything shaped like a JWS compact serialization, wherever it appears.
+    [GeneratedRegex(@"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")]
+    private static partial Regex Jwt();
+}
+
+internal sealed class RedactingLoggerFactory(ILoggerFactory inner) : ILoggerFactory
+{
+    public ILogger CreateLogger(string categoryName) => new RedactingLogger(inner.CreateLogger(categoryName));
+
+    public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+    public void Dispose() => inner.Dispose();
+}
+
+internal sealed class RedactingLogger(ILogger inner) : ILogger
+{
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => inner.BeginScope(state);
+
+    public bool IsEnabled(LogLevel logLevel) => inner.IsEnabled(logLevel);
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (!inner.IsEnabled(logLevel))
+        {
+            return;
+        }
+
+        var message = formatter(state, exception);
+        var redacted = CredentialRedaction.Redact(message);
+        if (ReferenceEquals(redacted, message) && !HasCredentialValue(state))
+        {
+            inner.Log(logLevel, eventId, state, exception, formatter);
+            return;
+        }
+
+        inner.Log(logLevel, eventId, RedactedState.From(redacted, state), exception, static (s, _) => s.Message);
+    }
+
+    private static bool HasCredentialValue<TState>(TState state) =>
+        state is IEnumerable<KeyValuePair<string, object?>> values
+        && values.Any(pair => pair.Value is string text && !ReferenceEquals(CredentialRedaction.Redact(text), text));
+
+    /// <summary>The structured values of a redacted record, themselves redacted, so that structured sinks stay clean too.</summary>
+    private sealed class RedactedState(string message, IReadOnlyList<KeyValuePair<string, object?>> values)
+        : IReadOnlyList<KeyValuePair<string, object?>>
+    {
+        public string Message { get; } = message;
+
+        public static RedactedState From<TState>(string message, TState state)
+        {
+            var values = state is IEnumerable<KeyValuePair<string, object?>> pairs
+                ? pairs.Select(pair => pair.Value is string text ? KeyValuePair.Create(pair.Key, (object?)CredentialRedaction.Redact(text)) : pair)
+                    .Where(pair => pair.Key != "{OriginalFormat}")
+                    .ToList()
+                : [];
+            return new RedactedState(message, values);
+        }
+
+        public int Count => values.Count;
+
+        public KeyValuePair<string, object?> this[int index] => values[index];
+
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => values.GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public override string ToString() => Message;
+    }
+}
