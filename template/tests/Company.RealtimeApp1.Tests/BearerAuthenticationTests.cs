@@ -198,8 +198,4 @@ public sealed class BearerAuthenticationTests(RealtimeApplication app) : IClassF
             },
         });
     }
-
-    private sealed record Me(Guid Id, string Username, string[] Roles, MyOrg[] Organizations);
-
-    private sealed record MyOrg(Guid Id, string Slug, string Name, string Role);
 }

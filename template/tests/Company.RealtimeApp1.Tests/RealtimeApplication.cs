@@ -139,12 +139,6 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
     }
 }
 
-public sealed record TokenPair(
-    [property: System.Text.Json.Serialization.JsonPropertyName("access_token")] string AccessToken,
-    [property: System.Text.Json.Serialization.JsonPropertyName("token_type")] string TokenType,
-    [property: System.Text.Json.Serialization.JsonPropertyName("expires_in")] long ExpiresIn,
-    [property: System.Text.Json.Serialization.JsonPropertyName("refresh_token")] string RefreshToken);
-
 public static class HttpResponseExtensions
 {
     /// <summary>Reads an RFC 6749 error body as (error, error_description).</summary>

@@ -1,0 +1,70 @@
+using System.Net;
+using System.Net.Http.Json;
+
+namespace Company.RealtimeApp1.Tests;
+
+public sealed class DevelopmentSeedTests
+{
+    [Theory]
+    [InlineData("alice", "alice-dev-password", new[] { "admin" }, "acme", "admin")]
+    [InlineData("bob", "bob-dev-password", new string[0], "acme", "member")]
+    [InlineData("carol", "carol-dev-password", new string[0], "globex", "admin")]
+    public async Task DevelopmentSeedsTheDocumentedUsersAndOrganizations(
+        string userName, string password, string[] roles, string organization, string organizationRole)
+    {
+        using var app = RealtimeApplication.With([], environment: "Development");
+        var tokens = await app.SignInAsync(userName, password);
+
+        var me = await app.CreateClient(tokens.AccessToken).GetFromJsonAsync<Me>("/me");
+
+        Assert.Equal(userName, me!.Username);
+        Assert.Equal(roles, me.Roles);
+        var membership = Assert.Single(me.Organizations);
+        Assert.Equal((organization, organizationRole), (membership.Slug, membership.Role));
+    }
+
+    [Fact]
+    public async Task OutsideDevelopmentNothingIsSeeded()
+    {
+        using var app = new RealtimeApplication();
+
+        using var response = await app.PostTokenAsync(("grant_type", "password"), ("username", "alice"), ("password", "alice-dev-password"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("invalid_grant", (await response.ReadOAuthErrorAsync()).Error);
+    }
+
+    [Fact]
+    public async Task DevelopmentDescribesTheApiWithOpenApi()
+    {
+        using var app = RealtimeApplication.With([], environment: "Development");
+
+        using var response = await app.CreateClient().GetAsync("/openapi/v1.json");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var document = await response.Content.ReadAsStringAsync();
+        Assert.Contains("\"/token\"", document);
+        Assert.Contains("\"/me\"", document);
+    }
+
+    [Fact]
+    public async Task OpenApiIsNotServedOutsideDevelopment()
+    {
+        using var app = new RealtimeApplication();
+
+        using var response = await app.CreateClient().GetAsync("/openapi/v1.json");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task HealthIsOkWhenTheDatabaseAnswers()
+    {
+        using var app = new RealtimeApplication();
+
+        using var response = await app.CreateClient().GetAsync("/health");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+    }
+}
