@@ -1,8 +1,10 @@
 using Company.RealtimeApp1;
 using Company.RealtimeApp1.Auth;
+using Company.RealtimeApp1.Consumers;
 using Company.RealtimeApp1.Data;
 using Company.RealtimeApp1.Diagnostics;
 using Company.RealtimeApp1.Organizations;
+using Company.RealtimeApp1.Realtime;
 using Company.RealtimeApp1.Users;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -20,6 +22,10 @@ builder.Services.AddOrganizations();
 // Auth: JWT bearer tokens issued by /token, rate limited
 builder.Services.AddTokenAuthentication(builder.Environment);
 builder.Services.AddAuthorization();
+
+// Realtime: authenticated WebSocket endpoints, and the example consumers on them
+builder.Services.AddRealtime();
+builder.Services.AddConsumers();
 
 // Errors as JSON problem details, never a stack trace; OpenAPI description of the HTTP API
 builder.Services.AddProblemDetails();
@@ -40,6 +46,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseNoStoreResponses();
 app.UseRateLimiter();
+app.UseWebSockets();
 app.UseAuthentication();
 app.UseAuthorization();
 
@@ -50,6 +57,7 @@ if (app.Environment.IsDevelopment())
 
 app.MapTokenEndpoints();
 app.MapMe();
+app.MapConsumers();
 app.MapHealthChecks("/health");
 
 app.Run();

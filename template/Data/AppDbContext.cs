@@ -1,4 +1,5 @@
 using Company.RealtimeApp1.Auth;
+using Company.RealtimeApp1.Consumers;
 using Company.RealtimeApp1.Organizations;
 using Company.RealtimeApp1.Users;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -14,6 +15,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<Membership> Memberships => Set<Membership>();
 
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+
+    public DbSet<Notification> Notifications => Set<Notification>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -42,6 +45,14 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             token.HasIndex(t => t.TokenHash).IsUnique();
             token.HasIndex(t => t.FamilyId);
             token.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<Notification>(notification =>
+        {
+            notification.Property(n => n.Title).HasMaxLength(200);
+            notification.Property(n => n.Body).HasMaxLength(4000);
+            notification.HasIndex(n => new { n.UserId, n.Id });
+            notification.HasOne<User>().WithMany().HasForeignKey(n => n.UserId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 }

@@ -35,7 +35,41 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
         _environment = environment;
         _keepAlive = new SqliteConnection(_connectionString);
         _keepAlive.Open();
+
+        // Real Kestrel on a free port: WebSocket tests need the wire, and HTTP tests lose nothing by it.
+        UseKestrel(0);
     }
+
+    /// <summary>The ws:// address of <paramref name="pathAndQuery"/> on the running server.</summary>
+    public Uri WebSocketUri(string pathAndQuery)
+    {
+        var http = ServerAddress;
+        return new Uri($"ws://{http.Authority}{pathAndQuery}");
+    }
+
+    /// <summary>The http:// address the server listens on.</summary>
+    public Uri ServerAddress
+    {
+        get
+        {
+            StartServer();
+            return ClientOptions.BaseAddress;
+        }
+    }
+
+    /// <summary>Opens a WebSocket to <paramref name="pathAndQuery"/>; <paramref name="configure"/> sets headers or subprotocols.</summary>
+    public async Task<TestSocket> ConnectAsync(string pathAndQuery, Action<System.Net.WebSockets.ClientWebSocketOptions>? configure = null)
+    {
+        var socket = new System.Net.WebSockets.ClientWebSocket();
+        configure?.Invoke(socket.Options);
+        using var timeout = new CancellationTokenSource(TestSocket.Timeout);
+        await socket.ConnectAsync(WebSocketUri(pathAndQuery), timeout.Token);
+        return new TestSocket(socket);
+    }
+
+    /// <summary>Opens a WebSocket authenticated with <paramref name="accessToken"/> in the Authorization header.</summary>
+    public Task<TestSocket> ConnectAsync(string pathAndQuery, string accessToken) =>
+        ConnectAsync(pathAndQuery, options => options.SetRequestHeader("Authorization", "Bearer " + accessToken));
 
     /// <summary>An app with its own database and these settings on top of the test defaults.</summary>
     public static RealtimeApplication With(Dictionary<string, string?> settings, string environment = "Testing") =>

@@ -1,0 +1,8 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Company.RealtimeApp1.Consumers;
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(NotificationMessage))]
+internal sealed partial class ConsumersJsonContext : JsonSerializerContext;

@@ -1,0 +1,30 @@
+namespace Company.RealtimeApp1.Realtime;
+
+/// <summary>
+/// Carries stream messages between instances. Subscriptions are counted: an instance subscribes to a
+/// stream once, when its first local socket joins, and leaves when its last one does, so the bus sees
+/// one subscription per active stream per instance, never one per socket. What arrives is handed to
+/// the local <see cref="StreamHub"/>.
+/// </summary>
+public interface IMessageBus
+{
+    ValueTask PublishAsync(StreamMessage message, CancellationToken cancellationToken = default);
+
+    ValueTask SubscribeAsync(string stream, CancellationToken cancellationToken = default);
+
+    ValueTask UnsubscribeAsync(string stream, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One instance: publishing is delivering to the local hub.</summary>
+internal sealed class InMemoryMessageBus(StreamHub hub) : IMessageBus
+{
+    public ValueTask PublishAsync(StreamMessage message, CancellationToken cancellationToken = default)
+    {
+        hub.Deliver(message);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask SubscribeAsync(string stream, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+
+    public ValueTask UnsubscribeAsync(string stream, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+}

@@ -1,0 +1,146 @@
+using System.Net.WebSockets;
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using System.Threading.Channels;
+
+namespace Company.RealtimeApp1.Realtime;
+
+/// <summary>
+/// One open socket and its single writer. Anything may call <see cref="TrySend"/> from any thread; the
+/// frames wait in a queue bounded in messages and in bytes, and one loop writes them in order. A client
+/// that lets the queue fill is closed with 1008 rather than allowed to grow the server's memory.
+/// </summary>
+public sealed partial class RealtimeConnection
+{
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly WebSocket _socket;
+    private readonly Channel<ReadOnlyMemory<byte>> _outbound;
+    private readonly int _maxQueuedBytes;
+    private readonly ILogger _logger;
+    private long _queuedBytes;
+    private int _closeRequested;
+    private volatile bool _discardQueued;
+    private WebSocketCloseStatus _closeStatus = WebSocketCloseStatus.NormalClosure;
+    private string _closeReason = "";
+
+    internal RealtimeConnection(WebSocket socket, ClaimsPrincipal user, RealtimeOptions options, ILogger logger)
+    {
+        _socket = socket;
+        _maxQueuedBytes = options.OutboundQueueBytes;
+        _logger = logger;
+        _outbound = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(options.OutboundQueueMessages)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        User = user;
+        Identity = ConnectionIdentity.From(user);
+    }
+
+    /// <summary>Unique per socket; logged, never secret.</summary>
+    public string Id { get; } = Guid.NewGuid().ToString("N");
+
+    public ClaimsPrincipal User { get; internal set; }
+
+    public ConnectionIdentity Identity { get; internal set; }
+
+    /// <summary>Cancelled when the connection starts closing, whoever closed it.</summary>
+    public CancellationToken Closing => _closingSource.Token;
+
+    private readonly CancellationTokenSource _closingSource = new();
+
+    /// <summary>Queues a serialized text frame; false when the connection is closing or its queue overflowed.</summary>
+    public bool TrySend(ReadOnlyMemory<byte> frame)
+    {
+        if (Volatile.Read(ref _closeRequested) != 0)
+        {
+            return false;
+        }
+
+        if (Interlocked.Add(ref _queuedBytes, frame.Length) > _maxQueuedBytes || !_outbound.Writer.TryWrite(frame))
+        {
+            Interlocked.Add(ref _queuedBytes, -frame.Length);
+            Log.SlowConsumer(_logger, Id);
+            Close(WebSocketCloseStatus.PolicyViolation, "slow consumer", discardQueued: true);
+            return false;
+        }
+
+        return true;
+    }
+
+    public bool TrySend<T>(T message, JsonTypeInfo<T> typeInfo) =>
+        TrySend(JsonSerializer.SerializeToUtf8Bytes(message, typeInfo));
+
+    /// <summary>
+    /// Closes after the frames already queued (or at once, dropping them, when <paramref name="discardQueued"/>).
+    /// Only the first close counts.
+    /// </summary>
+    public void Close(WebSocketCloseStatus status, string reason, bool discardQueued = false)
+    {
+        if (Interlocked.Exchange(ref _closeRequested, 1) != 0)
+        {
+            return;
+        }
+
+        _closeStatus = status;
+        _closeReason = reason;
+        _discardQueued = discardQueued;
+        _outbound.Writer.TryComplete();
+        _closingSource.Cancel();
+    }
+
+    public void Close(int status, string reason) => Close((WebSocketCloseStatus)status, reason);
+
+    /// <summary>Writes queued frames until the connection closes, then the close frame.</summary>
+    internal async Task SendLoopAsync()
+    {
+        try
+        {
+            await foreach (var frame in _outbound.Reader.ReadAllAsync())
+            {
+                Interlocked.Add(ref _queuedBytes, -frame.Length);
+                if (_discardQueued)
+                {
+                    continue;
+                }
+
+                await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+            }
+
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var timeout = new CancellationTokenSource(CloseTimeout);
+                await _socket.CloseOutputAsync(_closeStatus, _closeReason, timeout.Token);
+            }
+        }
+        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The peer went away or would not take the close frame in time: nothing left to tell it.
+            _socket.Abort();
+        }
+    }
+
+    /// <summary>The socket itself, for the receive loop; everything else writes through <see cref="TrySend"/>.</summary>
+    internal WebSocket Socket => _socket;
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Connection {ConnectionId} does not read fast enough; closing it")]
+        public static partial void SlowConsumer(ILogger logger, string connectionId);
+    }
+}
+
+/// <summary>Who is on the other end, read once from the access token.</summary>
+public readonly record struct ConnectionIdentity(Guid UserId, string UserName, DateTimeOffset ExpiresAt)
+{
+    public static ConnectionIdentity From(ClaimsPrincipal user)
+    {
+        _ = Guid.TryParse(user.FindFirstValue(Auth.TokenClaims.Subject), out var userId);
+        var expires = long.TryParse(user.FindFirstValue("exp"), out var exp)
+            ? DateTimeOffset.FromUnixTimeSeconds(exp)
+            : DateTimeOffset.MaxValue;
+        return new ConnectionIdentity(userId, user.FindFirstValue(Auth.TokenClaims.Name) ?? "", expires);
+    }
+}

@@ -1,0 +1,71 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace Company.RealtimeApp1.Realtime;
+
+/// <summary>How a refused WebSocket handshake is reported.</summary>
+public enum HandshakeRejection
+{
+    /// <summary>
+    /// Accept, send one <c>{"type":"auth",...}</c> message and close with 4001 or 4003: a browser cannot
+    /// read the HTTP status of a failed handshake, but it can read this.
+    /// </summary>
+    AuthMessage,
+
+    /// <summary>Answer the handshake with a plain HTTP 401 or 403 and never upgrade.</summary>
+    HttpStatus,
+}
+
+/// <summary>Bound from the <c>WebSockets</c> section: every limit and policy of the WebSocket endpoints.</summary>
+public sealed class RealtimeOptions
+{
+    public const string SectionName = "WebSockets";
+
+    /// <summary>Origins (exact matches, such as <c>https://app.example.com</c>) allowed besides the request's own.</summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
+    public HandshakeRejection RejectWith { get; set; } = HandshakeRejection.AuthMessage;
+
+    /// <summary>The largest client message, counted across fragments; larger ones close the socket with 1009.</summary>
+    [Range(1024, 16 * 1024 * 1024)]
+    public int MaxMessageBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Sustained client messages per second; beyond it (and the burst) the socket closes with 4029.</summary>
+    [Range(1, 100_000)]
+    public int MessagesPerSecond { get; set; } = 20;
+
+    [Range(1, 100_000)]
+    public int MessageBurst { get; set; } = 40;
+
+    /// <summary>Open sockets per user across all instances; one more closes with 4029.</summary>
+    [Range(1, 10_000)]
+    public int MaxConnectionsPerUser { get; set; } = 10;
+
+    /// <summary>Messages waiting to be sent to one client; a client that lets more pile up is closed with 1008.</summary>
+    [Range(1, 1_000_000)]
+    public int OutboundQueueMessages { get; set; } = 1024;
+
+    /// <summary>Bytes waiting to be sent to one client, the other bound on its outbound queue.</summary>
+    [Range(1024, 1024 * 1024 * 1024)]
+    public int OutboundQueueBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>How often the server pings an idle client.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the server waits for the pong before aborting the socket.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long before the access token expires the client is told to refresh it.</summary>
+    public TimeSpan ExpiryWarning { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a ticket from <c>POST /ws/ticket</c> stays usable.</summary>
+    [Range(1, 600)]
+    public int TicketSeconds { get; set; } = 30;
+
+    /// <summary>Stored events kept per organization for clients that resume.</summary>
+    [Range(1, 1_000_000)]
+    public int OrgHistory { get; set; } = 1000;
+}
+
+[OptionsValidator]
+internal sealed partial class RealtimeOptionsValidator : IValidateOptions<RealtimeOptions>;

@@ -1,0 +1,18 @@
+namespace Company.RealtimeApp1.Realtime;
+
+/// <summary>
+/// One message on a stream, already serialized as the JSON text frame every recipient gets: a broadcast
+/// is serialized once, whatever the number of recipients. <see cref="Id"/> increases along the stream
+/// and lets a reconnecting client resume after the last id it saw.
+/// </summary>
+public sealed record StreamMessage(string Stream, long Id, ReadOnlyMemory<byte> Frame);
+
+/// <summary>A stream's stored past, for clients that resume with <c>since</c>.</summary>
+public interface IStreamHistory
+{
+    /// <summary>The stored messages of <paramref name="stream"/> with an id above <paramref name="since"/>, in id order.</summary>
+    IAsyncEnumerable<StreamMessage> ReadSinceAsync(string stream, long since, CancellationToken cancellationToken);
+
+    /// <summary>False when messages after <paramref name="since"/> were already dropped from the history.</summary>
+    ValueTask<bool> HasEverythingSinceAsync(string stream, long since, CancellationToken cancellationToken);
+}

@@ -1,0 +1,169 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Routing;
+
+namespace Company.RealtimeApp1.Realtime;
+
+/// <summary>
+/// The application's side of a WebSocket endpoint: what to join when a client connects, what to do with
+/// each message it sends, what to clean up when it leaves. One instance serves one connection, created
+/// from the request's services. Messages arrive one at a time, in order.
+/// </summary>
+public abstract class WebSocketConsumer
+{
+    /// <summary>Called once the socket is accepted and the welcome sent: join streams here.</summary>
+    public virtual ValueTask OnConnectedAsync(ConsumerContext context) => ValueTask.CompletedTask;
+
+    /// <summary>
+    /// Called for each client message whose <c>type</c> the realtime layer does not handle itself
+    /// (<c>ping</c>, <c>resume</c>, <c>auth.refresh</c>). Return false for a type this consumer does not
+    /// know (the client gets <c>unknown_type</c>); throw <see cref="InvalidMessageException"/> for a known
+    /// type with a bad body (<c>invalid_message</c>).
+    /// </summary>
+    public virtual ValueTask<bool> OnMessageAsync(ConsumerContext context, IncomingMessage message) => ValueTask.FromResult(false);
+
+    /// <summary>Called once when the connection has closed, whoever closed it.</summary>
+    public virtual ValueTask OnDisconnectedAsync(ConsumerContext context) => ValueTask.CompletedTask;
+}
+
+/// <summary>What a consumer knows of its connection: who, which route, and how to talk back.</summary>
+public sealed class ConsumerContext
+{
+    private readonly StreamHub _hub;
+    private readonly IMessageBus _bus;
+    private readonly List<(StreamMembership Membership, IStreamHistory History)> _streams = [];
+
+    internal ConsumerContext(RealtimeConnection connection, HttpContext httpContext, StreamHub hub, IMessageBus bus, long? since)
+    {
+        Connection = connection;
+        HttpContext = httpContext;
+        _hub = hub;
+        _bus = bus;
+        Since = since;
+    }
+
+    internal RealtimeConnection Connection { get; }
+
+    internal HttpContext HttpContext { get; }
+
+    /// <summary>The <c>since</c> the client gave on the URL, if any: the last message id it saw.</summary>
+    internal long? Since { get; }
+
+    public string ConnectionId => Connection.Id;
+
+    public Guid UserId => Connection.Identity.UserId;
+
+    public string UserName => Connection.Identity.UserName;
+
+    public System.Security.Claims.ClaimsPrincipal User => Connection.User;
+
+    public RouteValueDictionary RouteValues => HttpContext.Request.RouteValues;
+
+    public IServiceProvider Services => HttpContext.RequestServices;
+
+    /// <summary>Cancelled when the connection starts closing.</summary>
+    public CancellationToken Closing => Connection.Closing;
+
+    /// <summary>
+    /// Joins <paramref name="stream"/>: from now on every message published to it reaches this client.
+    /// When the client connected with <c>since</c>, the stored messages after it are sent first.
+    /// </summary>
+    public async ValueTask JoinAsync(string stream, IStreamHistory history)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(stream);
+        ArgumentNullException.ThrowIfNull(history);
+
+        var membership = new StreamMembership(stream, Connection);
+        if (Since is not null)
+        {
+            membership.BeginReplay();
+        }
+
+        _streams.Add((membership, history));
+        _hub.Add(membership);
+        await _bus.SubscribeAsync(stream, Closing);
+        if (Since is { } since)
+        {
+            await ReplayAsync(membership, history, since);
+        }
+    }
+
+    /// <summary>Sends a message to this client only. It is serialized with the web defaults (camelCase).</summary>
+    public bool Send<T>(T message) => Connection.TrySend(JsonSerializer.SerializeToUtf8Bytes(message, JsonSerializerOptions.Web));
+
+    /// <summary>Replies with an <c>error</c> message; the socket stays open.</summary>
+    public void SendError(string code, string detail) => Connection.TrySend(new ErrorMessage(code, detail), RealtimeJsonContext.Default.ErrorMessage);
+
+    /// <summary>Sends the stored messages after <paramref name="since"/> on every joined stream, then <c>resumed</c>.</summary>
+    internal async ValueTask ResumeAsync(long since)
+    {
+        var recovered = true;
+        foreach (var (membership, history) in _streams)
+        {
+            membership.BeginReplay();
+            recovered &= await ReplayCoreAsync(membership, history, since);
+        }
+
+        Connection.TrySend(new ResumedMessage(recovered), RealtimeJsonContext.Default.ResumedMessage);
+    }
+
+    internal async ValueTask LeaveAllAsync()
+    {
+        foreach (var (membership, _) in _streams)
+        {
+            _hub.Remove(membership);
+            await _bus.UnsubscribeAsync(membership.Stream, CancellationToken.None);
+        }
+
+        _streams.Clear();
+    }
+
+    private async ValueTask ReplayAsync(StreamMembership membership, IStreamHistory history, long since)
+    {
+        var recovered = await ReplayCoreAsync(membership, history, since);
+        Connection.TrySend(new ResumedMessage(recovered), RealtimeJsonContext.Default.ResumedMessage);
+    }
+
+    private async ValueTask<bool> ReplayCoreAsync(StreamMembership membership, IStreamHistory history, long since)
+    {
+        try
+        {
+            var complete = await history.HasEverythingSinceAsync(membership.Stream, since, Closing);
+            await foreach (var message in history.ReadSinceAsync(membership.Stream, since, Closing))
+            {
+                membership.Replay(message);
+            }
+
+            return complete;
+        }
+        finally
+        {
+            membership.EndReplay();
+        }
+    }
+}
+
+/// <summary>A client message: its <c>type</c> and its JSON body.</summary>
+public sealed class IncomingMessage(string type, JsonElement body)
+{
+    public string Type { get; } = type;
+
+    /// <summary>The whole message object, <c>type</c> included.</summary>
+    public JsonElement Body { get; } = body;
+
+    /// <summary>Reads the body as <typeparamref name="T"/> (web defaults: camelCase), or throws <see cref="InvalidMessageException"/>.</summary>
+    public T Read<T>()
+    {
+        try
+        {
+            return Body.Deserialize<T>(JsonSerializerOptions.Web)
+                ?? throw new InvalidMessageException($"A '{Type}' message must be a JSON object.");
+        }
+        catch (JsonException exception)
+        {
+            throw new InvalidMessageException($"The '{Type}' message does not have the expected shape: {exception.Message}");
+        }
+    }
+}
+
+/// <summary>Thrown by a consumer for a message of a known type whose body is wrong; the client gets <c>invalid_message</c>.</summary>
+public sealed class InvalidMessageException(string detail) : Exception(detail);

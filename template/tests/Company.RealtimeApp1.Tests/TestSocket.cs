@@ -1,0 +1,102 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Company.RealtimeApp1.Tests;
+
+/// <summary>A client socket that speaks JSON text frames, with a timeout on every wait so no test hangs.</summary>
+public sealed class TestSocket(ClientWebSocket socket) : IAsyncDisposable
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    public ClientWebSocket Socket { get; } = socket;
+
+    public string? SubProtocol => Socket.SubProtocol;
+
+    public Task SendJsonAsync(object message) => SendTextAsync(JsonSerializer.Serialize(message));
+
+    public async Task SendTextAsync(string text)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        await Socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
+    }
+
+    /// <summary>Receives the next message, which must be a JSON text frame.</summary>
+    public async Task<JsonElement> ReceiveJsonAsync()
+    {
+        var (type, payload) = await ReceiveAsync();
+        Assert.True(type == WebSocketMessageType.Text, $"Expected a text message but got {type} (close {Socket.CloseStatus} '{Socket.CloseStatusDescription}').");
+        return JsonDocument.Parse(payload).RootElement.Clone();
+    }
+
+    /// <summary>Receives the next message, skipping any whose type is in <paramref name="skip"/>.</summary>
+    public async Task<JsonElement> ReceiveJsonAsync(string expectedType)
+    {
+        var message = await ReceiveJsonAsync();
+        Assert.Equal(expectedType, message.GetProperty("type").GetString());
+        return message;
+    }
+
+    /// <summary>Waits for the server's close frame and returns its code and reason.</summary>
+    public async Task<(int Code, string? Reason)> ReceiveCloseAsync()
+    {
+        while (true)
+        {
+            var (type, _) = await ReceiveAsync();
+            if (type == WebSocketMessageType.Close)
+            {
+                return ((int)Socket.CloseStatus!, Socket.CloseStatusDescription);
+            }
+        }
+    }
+
+    /// <summary>True when no message arrives within <paramref name="wait"/>.</summary>
+    public async Task<bool> ReceivesNothingWithinAsync(TimeSpan wait)
+    {
+        var buffer = new byte[1024];
+        using var timeout = new CancellationTokenSource(wait);
+        try
+        {
+            await Socket.ReceiveAsync(buffer, timeout.Token);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            return true;
+        }
+    }
+
+    public async Task<(WebSocketMessageType Type, byte[] Payload)> ReceiveAsync()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        var buffer = new byte[16 * 1024];
+        using var message = new MemoryStream();
+        while (true)
+        {
+            var result = await Socket.ReceiveAsync(buffer, timeout.Token);
+            message.Write(buffer, 0, result.Count);
+            if (result.EndOfMessage || result.MessageType == WebSocketMessageType.Close)
+            {
+                return (result.MessageType, message.ToArray());
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Socket.State == WebSocketState.Open)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await Socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", timeout.Token);
+            }
+            catch (Exception exception) when (exception is WebSocketException or OperationCanceledException)
+            {
+                // Closing is best effort at the end of a test.
+            }
+        }
+
+        Socket.Dispose();
+    }
+}
