@@ -5,4 +5,5 @@ namespace Company.RealtimeApp1.Consumers;
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(NotificationMessage))]
+[JsonSerializable(typeof(OrganizationEventMessage))]
 internal sealed partial class ConsumersJsonContext : JsonSerializerContext;

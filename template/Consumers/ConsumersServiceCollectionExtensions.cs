@@ -1,3 +1,4 @@
+using Company.RealtimeApp1.Organizations;
 using Company.RealtimeApp1.Realtime;
 
 namespace Company.RealtimeApp1.Consumers;
@@ -7,6 +8,7 @@ internal static class ConsumersServiceCollectionExtensions
     public static IServiceCollection AddConsumers(this IServiceCollection services)
     {
         services.AddSingleton<UserNotifications>();
+        services.AddSingleton<OrganizationEvents>();
         return services;
     }
 
@@ -14,6 +16,9 @@ internal static class ConsumersServiceCollectionExtensions
     public static IEndpointRouteBuilder MapConsumers(this IEndpointRouteBuilder routes)
     {
         routes.MapConsumer<NotificationConsumer>("/ws/notifications");
+        routes.MapConsumer<OrganizationEventsConsumer>("/ws/events/{orgId}").RequireAuthorization(OrganizationPolicies.Member);
+        routes.MapNotificationsApi();
+        routes.MapOrganizationsApi();
         return routes;
     }
 }

@@ -18,6 +18,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
 
     public DbSet<Notification> Notifications => Set<Notification>();
 
+    public DbSet<OrganizationEvent> OrganizationEvents => Set<OrganizationEvent>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
@@ -53,6 +55,14 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             notification.Property(n => n.Body).HasMaxLength(4000);
             notification.HasIndex(n => new { n.UserId, n.Id });
             notification.HasOne<User>().WithMany().HasForeignKey(n => n.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<OrganizationEvent>(organizationEvent =>
+        {
+            organizationEvent.Property(e => e.Type).HasMaxLength(100);
+            organizationEvent.Property(e => e.SenderName).HasMaxLength(256);
+            organizationEvent.HasIndex(e => new { e.OrganizationId, e.Id });
+            organizationEvent.HasOne<Organization>().WithMany().HasForeignKey(e => e.OrganizationId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 }

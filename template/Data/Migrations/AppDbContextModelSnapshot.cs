@@ -93,6 +93,41 @@ namespace Company.RealtimeApp1.Data.Migrations
                     b.ToTable("Notifications");
                 });
 
+            modelBuilder.Entity("Company.RealtimeApp1.Consumers.OrganizationEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Data")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("SenderId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SenderName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OrganizationId", "Id");
+
+                    b.ToTable("OrganizationEvents");
+                });
+
             modelBuilder.Entity("Company.RealtimeApp1.Organizations.Membership", b =>
                 {
                     b.Property<Guid>("OrganizationId")
@@ -116,6 +151,9 @@ namespace Company.RealtimeApp1.Data.Migrations
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
+
+                    b.Property<long>("EventsTrimmedThrough")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Name")
                         .IsRequired()
@@ -343,6 +381,15 @@ namespace Company.RealtimeApp1.Data.Migrations
                     b.HasOne("Company.RealtimeApp1.Users.User", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Company.RealtimeApp1.Consumers.OrganizationEvent", b =>
+                {
+                    b.HasOne("Company.RealtimeApp1.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

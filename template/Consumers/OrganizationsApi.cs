@@ -1,0 +1,85 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Company.RealtimeApp1.Auth;
+using Company.RealtimeApp1.Data;
+using Company.RealtimeApp1.Organizations;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Company.RealtimeApp1.Consumers;
+
+public sealed record PublishEventRequest(string? Type, JsonElement? Data);
+
+public sealed record AddMemberRequest(Guid? UserId, string? Role);
+
+public sealed record MemberResponse(Guid UserId, string Role);
+
+internal static class OrganizationsApi
+{
+    public static IEndpointRouteBuilder MapOrganizationsApi(this IEndpointRouteBuilder routes)
+    {
+        var organization = routes.MapGroup("/api/orgs/{orgId}").WithTags("Organizations");
+        organization.MapPost("/events", PublishAsync).RequireAuthorization(OrganizationPolicies.Member)
+            .WithSummary("Stores an event, then broadcasts it to the organization's sockets");
+        organization.MapPost("/members", AddMemberAsync).RequireAuthorization(OrganizationPolicies.Admin)
+            .WithSummary("Adds a member, or changes a member's role");
+        organization.MapDelete("/members/{userId:guid}", RemoveMemberAsync).RequireAuthorization(OrganizationPolicies.Admin)
+            .WithSummary("Removes a member; their sockets on this organization close with 4003");
+        return routes;
+    }
+
+    private static async Task<Results<Accepted<AcceptedId>, ValidationProblem>> PublishAsync(
+        Guid orgId, PublishEventRequest request, ClaimsPrincipal user, OrganizationEvents events, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request.Type) || request.Type.Length > OrganizationEventRules.MaxTypeLength)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["type"] = [$"A type of 1 to {OrganizationEventRules.MaxTypeLength} characters is required."],
+            });
+        }
+
+        var sender = new EventSender(Guid.Parse(user.FindFirstValue(TokenClaims.Subject)!), user.Identity?.Name ?? "");
+        var id = await events.PublishOrgEventAsync(orgId, sender, request.Type, request.Data, cancellationToken);
+        return TypedResults.Accepted((string?)null, new AcceptedId(id));
+    }
+
+    private static async Task<Results<Ok<MemberResponse>, ValidationProblem>> AddMemberAsync(
+        Guid orgId, AddMemberRequest request, AppDbContext db, CancellationToken cancellationToken)
+    {
+        if (!OrganizationRoleNames.TryParse(request.Role, out var role))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["role"] = [$"role is '{OrganizationRoleNames.Member}' or '{OrganizationRoleNames.Admin}'."],
+            });
+        }
+
+        if (request.UserId is not { } userId || !await db.Users.AnyAsync(u => u.Id == userId, cancellationToken))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = ["No user has this id."] });
+        }
+
+        var membership = await db.Memberships.SingleOrDefaultAsync(m => m.OrganizationId == orgId && m.UserId == userId, cancellationToken);
+        if (membership is null)
+        {
+            db.Memberships.Add(new Membership { OrganizationId = orgId, UserId = userId, Role = role });
+        }
+        else
+        {
+            membership.Role = role;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(new MemberResponse(userId, role.ToApiName()));
+    }
+
+    private static async Task<Results<NoContent, NotFound>> RemoveMemberAsync(
+        Guid orgId, Guid userId, AppDbContext db, CancellationToken cancellationToken)
+    {
+        var removed = await db.Memberships
+            .Where(m => m.OrganizationId == orgId && m.UserId == userId)
+            .ExecuteDeleteAsync(cancellationToken);
+        return removed == 1 ? TypedResults.NoContent() : TypedResults.NotFound();
+    }
+}

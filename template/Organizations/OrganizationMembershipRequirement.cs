@@ -1,0 +1,53 @@
+using Company.RealtimeApp1.Auth;
+using Company.RealtimeApp1.Data;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.EntityFrameworkCore;
+
+namespace Company.RealtimeApp1.Organizations;
+
+/// <summary>
+/// The caller must belong to the organization named by the <c>orgId</c> route value, with at least
+/// <see cref="MinimumRole"/>. Checked against the database on every request and every WebSocket
+/// handshake, so a removed member is refused at once.
+/// </summary>
+public sealed class OrganizationMembershipRequirement(OrganizationRole minimumRole) : IAuthorizationRequirement
+{
+    public const string RouteValue = "orgId";
+
+    public OrganizationRole MinimumRole { get; } = minimumRole;
+}
+
+internal sealed class OrganizationMembershipHandler(AppDbContext db) : AuthorizationHandler<OrganizationMembershipRequirement>
+{
+    protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, OrganizationMembershipRequirement requirement)
+    {
+        if (context.Resource is not HttpContext httpContext
+            || !Guid.TryParse(httpContext.GetRouteValue(OrganizationMembershipRequirement.RouteValue) as string, out var organizationId)
+            || !Guid.TryParse(context.User.FindFirst(TokenClaims.Subject)?.Value, out var userId))
+        {
+            // An unknown or malformed organization id is refused like a non-member's: nothing to probe.
+            return;
+        }
+
+        var role = await db.Memberships.AsNoTracking()
+            .Where(m => m.OrganizationId == organizationId && m.UserId == userId)
+            .Select(m => (OrganizationRole?)m.Role)
+            .SingleOrDefaultAsync(httpContext.RequestAborted);
+        if (role >= requirement.MinimumRole)
+        {
+            context.Succeed(requirement);
+        }
+    }
+}
+
+public static class OrganizationPolicies
+{
+    public const string Member = "OrganizationMember";
+    public const string Admin = "OrganizationAdmin";
+
+    public static AuthorizationBuilder AddOrganizationPolicies(this AuthorizationBuilder authorization) => authorization
+        .AddPolicy(Member, policy => policy.RequireAuthenticatedUser()
+            .AddRequirements(new OrganizationMembershipRequirement(OrganizationRole.Member)))
+        .AddPolicy(Admin, policy => policy.RequireAuthenticatedUser()
+            .AddRequirements(new OrganizationMembershipRequirement(OrganizationRole.Admin)));
+}
