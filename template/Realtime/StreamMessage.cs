@@ -16,3 +16,15 @@ public interface IStreamHistory
     /// <summary>False when messages after <paramref name="since"/> were already dropped from the history.</summary>
     ValueTask<bool> HasEverythingSinceAsync(string stream, long since, CancellationToken cancellationToken);
 }
+
+/// <summary>For streams that store nothing: a resuming client catches up on nothing and is told so.</summary>
+public sealed class NoHistory : IStreamHistory
+{
+    public static NoHistory Instance { get; } = new();
+
+    public IAsyncEnumerable<StreamMessage> ReadSinceAsync(string stream, long since, CancellationToken cancellationToken) =>
+        AsyncEnumerable.Empty<StreamMessage>();
+
+    public ValueTask<bool> HasEverythingSinceAsync(string stream, long since, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(false);
+}

@@ -67,10 +67,10 @@ public sealed class ConsumerContext
     /// Joins <paramref name="stream"/>: from now on every message published to it reaches this client.
     /// When the client connected with <c>since</c>, the stored messages after it are sent first.
     /// </summary>
-    public async ValueTask JoinAsync(string stream, IStreamHistory history)
+    public async ValueTask JoinAsync(string stream, IStreamHistory? history = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(stream);
-        ArgumentNullException.ThrowIfNull(history);
+        history ??= NoHistory.Instance;
 
         var membership = new StreamMembership(stream, Connection);
         if (Since is not null)
