@@ -47,6 +47,7 @@ app.UseStatusCodePages();
 app.UseNoStoreResponses();
 app.UseRateLimiter();
 app.UseWebSockets();
+app.UseWebSocketOriginCheck();
 app.UseAuthentication();
 app.UseAuthorization();
 
@@ -56,6 +57,7 @@ if (app.Environment.IsDevelopment())
 }
 
 app.MapTokenEndpoints();
+app.MapBrowserCredentialEndpoints();
 app.MapMe();
 app.MapConsumers();
 app.MapHealthChecks("/health");

@@ -1,4 +1,5 @@
 using Company.RealtimeApp1.Data;
+using Company.RealtimeApp1.Realtime;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -6,7 +7,11 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Company.RealtimeApp1.Auth;
 
-/// <summary>Validates our access tokens: HS256 only, issuer, audience, lifetime, and a user who is still allowed in.</summary>
+/// <summary>
+/// Validates our access tokens: HS256 only, issuer, audience, lifetime, and a user who is still allowed
+/// in. On WebSocket endpoints the token may also come from elsewhere than the Authorization header
+/// (<see cref="HandshakeCredentials"/>), and why one was refused is recorded for the failure contract.
+/// </summary>
 internal sealed class ConfigureJwtBearer(IOptions<JwtOptions> jwtOptions) : IConfigureNamedOptions<JwtBearerOptions>
 {
     public void Configure(string? name, JwtBearerOptions options)
@@ -30,10 +35,23 @@ internal sealed class ConfigureJwtBearer(IOptions<JwtOptions> jwtOptions) : ICon
             NameClaimType = TokenClaims.Name,
             RoleClaimType = TokenClaims.Role,
         };
-        options.Events = new JwtBearerEvents { OnTokenValidated = EnsureUserIsStillAllowedAsync };
+        // POST /ws/ticket binds a ticket to the very token that authenticated the request.
+        options.SaveToken = true;
+        options.Events = new JwtBearerEvents
+        {
+            OnMessageReceived = context => context.HttpContext.RequestServices.GetRequiredService<HandshakeCredentials>().ReadAsync(context),
+            OnAuthenticationFailed = RecordValidationFailure,
+            OnTokenValidated = EnsureUserIsStillAllowedAsync,
+        };
     }
 
     public void Configure(JwtBearerOptions options) => Configure(Options.DefaultName, options);
+
+    private static Task RecordValidationFailure(AuthenticationFailedContext context)
+    {
+        HandshakeFailure.Record(context.HttpContext, HandshakeFailure.FromValidationException(context.Exception));
+        return Task.CompletedTask;
+    }
 
     /// <summary>
     /// A signature proves who the token was issued to, not that they may still use it: the user must
@@ -46,7 +64,7 @@ internal sealed class ConfigureJwtBearer(IOptions<JwtOptions> jwtOptions) : ICon
         var stamp = context.Principal?.FindFirst(TokenClaims.SecurityStamp)?.Value;
         if (!Guid.TryParse(subject, out var userId) || stamp is null)
         {
-            context.Fail("The token does not name a user.");
+            Refuse(context, HandshakeFailure.NoUser);
             return;
         }
 
@@ -57,7 +75,13 @@ internal sealed class ConfigureJwtBearer(IOptions<JwtOptions> jwtOptions) : ICon
             .SingleOrDefaultAsync(context.HttpContext.RequestAborted);
         if (user is null || user.IsDisabled || TokenClaims.DigestSecurityStamp(user.SecurityStamp) != stamp)
         {
-            context.Fail("The token's user no longer exists, is disabled, or has changed their credentials.");
+            Refuse(context, HandshakeFailure.UserNoLongerAllowed);
         }
+    }
+
+    private static void Refuse(TokenValidatedContext context, HandshakeFailure failure)
+    {
+        HandshakeFailure.Record(context.HttpContext, failure);
+        context.Fail(failure.Detail);
     }
 }

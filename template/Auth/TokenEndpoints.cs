@@ -1,9 +1,7 @@
 using System.Text;
 using Company.RealtimeApp1.Users;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.Net.Http.Headers;
 
 namespace Company.RealtimeApp1.Auth;
 
@@ -11,14 +9,6 @@ internal static class TokenEndpoints
 {
     /// <summary>Passwords longer than this are refused before any hashing, so they cannot be used to burn CPU.</summary>
     public const int MaxPasswordBytes = 1024;
-
-    // Small enough that a token request cannot be used to buffer megabytes, large enough for any real one.
-    private static readonly FormOptions TokenFormOptions = new()
-    {
-        ValueCountLimit = 16,
-        KeyLengthLimit = 64,
-        ValueLengthLimit = 8 * 1024,
-    };
 
     public static IEndpointRouteBuilder MapTokenEndpoints(this IEndpointRouteBuilder routes)
     {
@@ -49,13 +39,13 @@ internal static class TokenEndpoints
         TokenGrants grants,
         CancellationToken cancellationToken)
     {
-        var (form, error) = await ReadFormAsync(context.Request, cancellationToken);
+        var (form, error) = await CredentialForm.ReadAsync(context.Request, cancellationToken);
         if (error is not null)
         {
             return TypedResults.BadRequest(error);
         }
 
-        if (!TryGetSingle(form!, "grant_type", out var grantType, out error))
+        if (!CredentialForm.TryGetSingle(form!, "grant_type", out var grantType, out error))
         {
             return TypedResults.BadRequest(error);
         }
@@ -72,16 +62,10 @@ internal static class TokenEndpoints
     private static async Task<Results<Ok<TokenResponse>, BadRequest<OAuthError>, TooManyRequestsResult>> PasswordGrantAsync(
         IFormCollection form, TokenGrants grants, CancellationToken cancellationToken)
     {
-        if (!TryGetSingle(form, "username", out var username, out var error)
-            || !TryGetSingle(form, "password", out var password, out error))
+        if (!CredentialForm.TryGetSingle(form, "username", out var username, out var error)
+            || !CredentialForm.TryGetSingle(form, "password", out var password, out error))
         {
             return TypedResults.BadRequest(error);
-        }
-
-        if (Encoding.UTF8.GetByteCount(password) > MaxPasswordBytes)
-        {
-            return TypedResults.BadRequest(OAuthError.InvalidRequest(
-                $"The password parameter is longer than {MaxPasswordBytes} bytes."));
         }
 
         return await grants.PasswordAsync(username, password, cancellationToken);
@@ -90,7 +74,7 @@ internal static class TokenEndpoints
     private static async Task<Results<Ok<TokenResponse>, BadRequest<OAuthError>, TooManyRequestsResult>> RefreshGrantAsync(
         IFormCollection form, TokenGrants grants, CancellationToken cancellationToken)
     {
-        if (!TryGetSingle(form, "refresh_token", out var refreshToken, out var error))
+        if (!CredentialForm.TryGetSingle(form, "refresh_token", out var refreshToken, out var error))
         {
             return TypedResults.BadRequest(error);
         }
@@ -103,8 +87,8 @@ internal static class TokenEndpoints
         RefreshTokenStore refreshTokens,
         CancellationToken cancellationToken)
     {
-        var (form, error) = await ReadFormAsync(context.Request, cancellationToken);
-        if (error is not null || !TryGetSingle(form!, "token", out var token, out error))
+        var (form, error) = await CredentialForm.ReadAsync(context.Request, cancellationToken);
+        if (error is not null || !CredentialForm.TryGetSingle(form!, "token", out var token, out error))
         {
             return TypedResults.BadRequest(error);
         }
@@ -121,41 +105,10 @@ internal static class TokenEndpoints
             OAuthError.InvalidRequest("This endpoint accepts POST only."),
             statusCode: StatusCodes.Status405MethodNotAllowed);
     }
-
-    private static async Task<(IFormCollection? Form, OAuthError? Error)> ReadFormAsync(
-        HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
-            || !contentType.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
-        {
-            return (null, OAuthError.InvalidRequest(
-                "The request body must be application/x-www-form-urlencoded (RFC 6749 §3.2)."));
-        }
-
-        try
-        {
-            return (await request.ReadFormAsync(TokenFormOptions, cancellationToken), null);
-        }
-        catch (Exception exception) when (exception is InvalidDataException or BadHttpRequestException)
-        {
-            return (null, OAuthError.InvalidRequest("The request body is not a valid form or is too large."));
-        }
-    }
-
-    /// <summary>RFC 6749 §3.2: parameters sent without a value are treated as omitted, and none may repeat.</summary>
-    private static bool TryGetSingle(IFormCollection form, string name, out string value, out OAuthError? error)
-    {
-        var values = form[name];
-        value = values.Count == 1 ? values[0] ?? "" : "";
-        error = values.Count switch
-        {
-            > 1 => OAuthError.InvalidRequest($"The '{name}' parameter was given more than once."),
-            _ when value.Length == 0 => OAuthError.InvalidRequest($"The '{name}' parameter is missing."),
-            _ => null,
-        };
-        return error is null;
-    }
 }
+
+/// <summary>The outcome of a password check: the user, or the error to answer, or the rate limit that refused it.</summary>
+internal readonly record struct PasswordCheck(User? User, OAuthError? Error, System.Threading.RateLimiting.RateLimitLease? RateLimited);
 
 /// <summary>The grants themselves, once the request is known to be well formed.</summary>
 internal sealed class TokenGrants(
@@ -168,19 +121,39 @@ internal sealed class TokenGrants(
     public async Task<Results<Ok<TokenResponse>, BadRequest<OAuthError>, TooManyRequestsResult>> PasswordAsync(
         string username, string password, CancellationToken cancellationToken)
     {
-        var lease = usernameRateLimiter.Acquire(users.NormalizeName(username));
-        if (!lease.IsAcquired)
+        var check = await CheckPasswordAsync(username, password);
+        if (check.RateLimited is { } lease)
         {
             return new TooManyRequestsResult(lease);
         }
 
-        var user = await passwordSignIn.SignInAsync(username, password);
-        if (user is null)
+        return check.User is { } user
+            ? TypedResults.Ok(await IssueAsync(user, familyId: null, cancellationToken))
+            : TypedResults.BadRequest(check.Error);
+    }
+
+    /// <summary>
+    /// What every password sign-in goes through (<c>/token</c> and <c>/session</c>): the size limit, the
+    /// per-username rate limit, then one indistinguishable answer for every credential failure.
+    /// </summary>
+    public async Task<PasswordCheck> CheckPasswordAsync(string username, string password)
+    {
+        if (Encoding.UTF8.GetByteCount(password) > TokenEndpoints.MaxPasswordBytes)
         {
-            return TypedResults.BadRequest(OAuthError.InvalidGrant("The username or password is incorrect."));
+            return new PasswordCheck(null, OAuthError.InvalidRequest(
+                $"The password parameter is longer than {TokenEndpoints.MaxPasswordBytes} bytes."), null);
         }
 
-        return TypedResults.Ok(await IssueAsync(user, familyId: null, cancellationToken));
+        var lease = usernameRateLimiter.Acquire(users.NormalizeName(username));
+        if (!lease.IsAcquired)
+        {
+            return new PasswordCheck(null, null, lease);
+        }
+
+        var user = await passwordSignIn.SignInAsync(username, password);
+        return user is null
+            ? new PasswordCheck(null, OAuthError.InvalidGrant("The username or password is incorrect."), null)
+            : new PasswordCheck(user, null, null);
     }
 
     public async Task<Results<Ok<TokenResponse>, BadRequest<OAuthError>, TooManyRequestsResult>> RefreshAsync(

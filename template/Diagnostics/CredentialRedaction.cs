@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Company.RealtimeApp1.Auth;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Company.RealtimeApp1.Diagnostics;
@@ -36,8 +37,8 @@ internal static partial class CredentialRedaction
     private static bool MayContainCredential(string text) =>
         text.Contains('=') || text.Contains("eyJ", StringComparison.Ordinal) || text.Contains("earer", StringComparison.Ordinal);
 
-    // Query-string and form parameters that carry a credential.
-    [GeneratedRegex(@"(?<name>(?<![A-Za-z0-9_])(?:access_token|refresh_token|id_token|token|ticket|password))=[^&\s""',;]+", RegexOptions.IgnoreCase)]
+    // Query-string and form parameters that carry a credential, and the session cookie (Cookie and Set-Cookie headers).
+    [GeneratedRegex(@"(?<name>(?<![A-Za-z0-9_])(?:access_token|refresh_token|id_token|token|ticket|password|" + SessionCookie.Name + @"))=[^&\s""',;]+", RegexOptions.IgnoreCase)]
     private static partial Regex CredentialParameter();
 
     // "Bearer abc" in a header and "bearer.abc" in a WebSocket subprotocol.

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -6,7 +7,10 @@ namespace Company.RealtimeApp1.Realtime;
 
 internal static class RealtimeServiceCollectionExtensions
 {
-    /// <summary>The WebSocket machinery: options, the local hub, the connection registry and an in-memory bus.</summary>
+    /// <summary>
+    /// The WebSocket machinery: options, the local hub, the connection registry and an in-memory bus;
+    /// the handshake's credentials, tickets and origin check, and its failure contract.
+    /// </summary>
     public static IServiceCollection AddRealtime(this IServiceCollection services)
     {
         services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.SectionName).ValidateOnStart();
@@ -15,6 +19,13 @@ internal static class RealtimeServiceCollectionExtensions
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<ConsumerHost>();
         services.TryAddSingleton<IMessageBus, InMemoryMessageBus>();
+
+        services.AddSingleton<IValidateOptions<RealtimeOptions>, AllowedOriginsValidator>();
+        services.AddSingleton<WebSocketOriginPolicy>();
+        services.AddSingleton<HandshakeCredentials>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IWebSocketTicketStore, InMemoryWebSocketTicketStore>();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, WebSocketAuthorizationResultHandler>();
         return services;
     }
 

@@ -46,7 +46,7 @@ public sealed class BearerAuthenticationTests(RealtimeApplication app) : IClassF
         // The control for the forgeries below: each differs from this token in one thing only.
         var user = await app.CreateUniqueUserAsync();
 
-        using var response = await app.CreateClient(await ForgeAsync(user.UserName)).GetAsync("/me");
+        using var response = await app.CreateClient(await app.ForgeAsync(user.UserName)).GetAsync("/me");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
@@ -72,35 +72,35 @@ public sealed class BearerAuthenticationTests(RealtimeApplication app) : IClassF
     public async Task ATokenSignedWithAnotherKeyIsInvalidToken()
     {
         var user = await app.CreateUniqueUserAsync();
-        await AssertInvalidTokenAsync(await ForgeAsync(user.UserName, key: new string('k', 64)));
+        await AssertInvalidTokenAsync(await app.ForgeAsync(user.UserName, key: new string('k', 64)));
     }
 
     [Fact]
     public async Task AnExpiredTokenIsInvalidToken()
     {
         var user = await app.CreateUniqueUserAsync();
-        await AssertInvalidTokenAsync(await ForgeAsync(user.UserName, expires: DateTime.UtcNow.AddMinutes(-5)));
+        await AssertInvalidTokenAsync(await app.ForgeAsync(user.UserName, expires: DateTime.UtcNow.AddMinutes(-5)));
     }
 
     [Fact]
     public async Task ATokenForAnotherAudienceIsInvalidToken()
     {
         var user = await app.CreateUniqueUserAsync();
-        await AssertInvalidTokenAsync(await ForgeAsync(user.UserName, audience: "someone-else"));
+        await AssertInvalidTokenAsync(await app.ForgeAsync(user.UserName, audience: "someone-else"));
     }
 
     [Fact]
     public async Task ATokenFromAnotherIssuerIsInvalidToken()
     {
         var user = await app.CreateUniqueUserAsync();
-        await AssertInvalidTokenAsync(await ForgeAsync(user.UserName, issuer: "someone-else"));
+        await AssertInvalidTokenAsync(await app.ForgeAsync(user.UserName, issuer: "someone-else"));
     }
 
     [Fact]
     public async Task ATokenSignedWithAnotherHmacAlgorithmIsInvalidToken()
     {
         var user = await app.CreateUniqueUserAsync();
-        await AssertInvalidTokenAsync(await ForgeAsync(user.UserName, algorithm: SecurityAlgorithms.HmacSha512));
+        await AssertInvalidTokenAsync(await app.ForgeAsync(user.UserName, algorithm: SecurityAlgorithms.HmacSha512));
     }
 
     [Fact]
@@ -160,42 +160,5 @@ public sealed class BearerAuthenticationTests(RealtimeApplication app) : IClassF
         var challenge = Assert.Single(response.Headers.WwwAuthenticate);
         Assert.Equal("Bearer", challenge.Scheme);
         Assert.StartsWith("error=\"invalid_token\"", challenge.Parameter);
-    }
-
-    /// <summary>A token with everything right but the one thing a test changes.</summary>
-    private async Task<string> ForgeAsync(
-        string userName,
-        string? key = null,
-        DateTime? expires = null,
-        string? audience = null,
-        string? issuer = null,
-        string algorithm = SecurityAlgorithms.HmacSha256)
-    {
-        Guid userId = Guid.Empty;
-        string? stamp = null;
-        await app.ChangeUserAsync(userName, (_, user) =>
-        {
-            userId = user.Id;
-            stamp = user.SecurityStamp;
-            return Task.FromResult(Microsoft.AspNetCore.Identity.IdentityResult.Success);
-        });
-
-        var now = DateTime.UtcNow;
-        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = issuer ?? "Company.RealtimeApp1",
-            Audience = audience ?? "Company.RealtimeApp1",
-            IssuedAt = (expires ?? now).AddMinutes(-15),
-            NotBefore = (expires ?? now).AddMinutes(-15),
-            Expires = expires ?? now.AddMinutes(15),
-            SigningCredentials = new SigningCredentials(
-                new SymmetricSecurityKey(Encoding.UTF8.GetBytes(key ?? app.SigningKey)), algorithm),
-            Claims = new Dictionary<string, object>
-            {
-                [TokenClaims.Subject] = userId.ToString(),
-                [TokenClaims.Name] = userName,
-                [TokenClaims.SecurityStamp] = TokenClaims.DigestSecurityStamp(stamp),
-            },
-        });
     }
 }

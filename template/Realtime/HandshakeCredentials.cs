@@ -1,0 +1,142 @@
+using Company.RealtimeApp1.Auth;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+
+namespace Company.RealtimeApp1.Realtime;
+
+/// <summary>
+/// Finds the one credential of a WebSocket handshake, for JwtBearer's <c>OnMessageReceived</c>. A
+/// browser cannot set an Authorization header on a WebSocket, so WebSocket endpoints also take a token in
+/// the query string, a ticket from <c>POST /ws/ticket</c>, a <c>bearer.&lt;token&gt;</c> subprotocol, or
+/// the session cookie (only with an allowed <c>Origin</c>). Everywhere else only the Authorization header
+/// counts, and JwtBearer reads it itself.
+/// </summary>
+internal sealed class HandshakeCredentials(IWebSocketTicketStore tickets, WebSocketOriginPolicy origins)
+{
+    /// <summary>The subprotocol prefix that carries an access token; the server never selects it, so never echoes the token.</summary>
+    public const string SubProtocolPrefix = "bearer.";
+
+    private const string TicketParameter = "ticket";
+
+    private static readonly string[] TokenParameters = ["access_token", "token"];
+
+    private const string BearerPrefix = "Bearer ";
+
+    public async Task ReadAsync(MessageReceivedContext context)
+    {
+        var httpContext = context.HttpContext;
+        if (httpContext.GetEndpoint()?.Metadata.GetMetadata<WebSocketEndpointMetadata>() is null)
+        {
+            return;
+        }
+
+        var cookieAllowed = origins.HasAllowedOrigin(httpContext.Request);
+        var presented = Collect(httpContext, cookieAllowed);
+        if (presented.Count == 0)
+        {
+            // No result: authorization then challenges, and the failure contract reports missing_token.
+            HandshakeFailure.Record(httpContext, !cookieAllowed && httpContext.Request.Cookies.ContainsKey(SessionCookie.Name)
+                ? HandshakeFailure.CookieWithoutOrigin
+                : HandshakeFailure.NoCredential);
+            return;
+        }
+
+        if (presented.Any(c => c.Source == CredentialSource.SubProtocol)
+            && !httpContext.WebSockets.WebSocketRequestedProtocols.Contains(WebSocketHandshake.SubProtocol))
+        {
+            Refuse(context, HandshakeFailure.SubProtocolWithoutVersion);
+            return;
+        }
+
+        // The same token sent twice (say, header and query string) is one credential; a ticket is never the same as a token.
+        if (presented.DistinctBy(c => (c.Source == CredentialSource.Ticket, c.Value)).Skip(1).Any())
+        {
+            Refuse(context, HandshakeFailure.MoreThanOneCredential);
+            return;
+        }
+
+        var credential = presented[0];
+        if (credential.Source != CredentialSource.Ticket)
+        {
+            context.Token = credential.Value;
+            return;
+        }
+
+        // From here the ticket's token is validated like any other: signature, lifetime, user.
+        var token = await tickets.RedeemAsync(credential.Value, httpContext.RequestAborted);
+        if (token is null)
+        {
+            Refuse(context, HandshakeFailure.UnknownTicket);
+            return;
+        }
+
+        context.Token = token;
+    }
+
+    /// <summary>Every credential the request carries, in every place a WebSocket endpoint looks.</summary>
+    private static List<PresentedCredential> Collect(HttpContext context, bool cookieAllowed)
+    {
+        var request = context.Request;
+        var presented = new List<PresentedCredential>();
+
+        foreach (var header in request.Headers.Authorization)
+        {
+            if (header is not null && header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                Add(presented, CredentialSource.AuthorizationHeader, header[BearerPrefix.Length..].Trim());
+            }
+        }
+
+        foreach (var parameter in TokenParameters)
+        {
+            foreach (var value in request.Query[parameter])
+            {
+                Add(presented, CredentialSource.QueryString, value);
+            }
+        }
+
+        foreach (var value in request.Query[TicketParameter])
+        {
+            Add(presented, CredentialSource.Ticket, value);
+        }
+
+        foreach (var protocol in context.WebSockets.WebSocketRequestedProtocols)
+        {
+            if (protocol.StartsWith(SubProtocolPrefix, StringComparison.Ordinal))
+            {
+                Add(presented, CredentialSource.SubProtocol, protocol[SubProtocolPrefix.Length..]);
+            }
+        }
+
+        if (cookieAllowed && request.Cookies.TryGetValue(SessionCookie.Name, out var cookie))
+        {
+            Add(presented, CredentialSource.SessionCookie, cookie);
+        }
+
+        return presented;
+    }
+
+    private static void Add(List<PresentedCredential> presented, CredentialSource source, string? value)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            presented.Add(new PresentedCredential(source, value));
+        }
+    }
+
+    private static void Refuse(MessageReceivedContext context, HandshakeFailure failure)
+    {
+        HandshakeFailure.Record(context.HttpContext, failure);
+        context.Fail(failure.Detail);
+    }
+}
+
+internal enum CredentialSource
+{
+    AuthorizationHeader,
+    QueryString,
+    Ticket,
+    SubProtocol,
+    SessionCookie,
+}
+
+internal readonly record struct PresentedCredential(CredentialSource Source, string Value);

@@ -1,0 +1,99 @@
+using System.Net.WebSockets;
+using System.Text.Json;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.Extensions.Options;
+
+namespace Company.RealtimeApp1.Realtime;
+
+/// <summary>
+/// The failure contract of WebSocket endpoints. A browser cannot read the HTTP status of a failed
+/// handshake, only that it failed; so by default (<see cref="HandshakeRejection.AuthMessage"/>) a refused
+/// handshake is accepted, told why in one <c>auth</c> message, and closed with 4001 or 4003. Every other
+/// request, and every handshake under <see cref="HandshakeRejection.HttpStatus"/>, gets the framework's
+/// plain 401 (with <c>WWW-Authenticate</c>) or 403.
+/// </summary>
+internal sealed partial class WebSocketAuthorizationResultHandler(
+    IOptionsMonitor<RealtimeOptions> options,
+    ILogger<WebSocketAuthorizationResultHandler> logger) : IAuthorizationMiddlewareResultHandler
+{
+    /// <summary>How long a refused client has to answer the close frame before the connection is dropped.</summary>
+    private static readonly TimeSpan CloseReplyTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly AuthorizationMiddlewareResultHandler _default = new();
+
+    public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    {
+        if (authorizeResult.Succeeded
+            || !(authorizeResult.Challenged || authorizeResult.Forbidden)
+            || !context.WebSockets.IsWebSocketRequest
+            || context.GetEndpoint()?.Metadata.GetMetadata<WebSocketEndpointMetadata>() is null)
+        {
+            return _default.HandleAsync(next, context, policy, authorizeResult);
+        }
+
+        var failure = authorizeResult.Forbidden ? Forbidden(authorizeResult) : HandshakeFailure.Find(context) ?? HandshakeFailure.Unknown;
+        var status = authorizeResult.Forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status401Unauthorized;
+        var settings = options.CurrentValue;
+        Log.HandshakeRefused(logger, context.Request.Path, status, failure.Error);
+        if (settings.RejectWith == HandshakeRejection.HttpStatus)
+        {
+            return _default.HandleAsync(next, context, policy, authorizeResult);
+        }
+
+        return authorizeResult.Forbidden
+            ? RefuseAsync(context, settings, new AuthFailureMessage(status, failure.Error, failure.Detail), CloseCodes.Forbidden, "forbidden")
+            : RefuseAsync(context, settings, new AuthFailureMessage(status, failure.Error, failure.Detail), CloseCodes.Unauthorized, "unauthorized");
+    }
+
+    /// <summary>A requirement that failed with a reason (<c>context.Fail(new AuthorizationFailureReason(...))</c>) supplies the detail.</summary>
+    private static HandshakeFailure Forbidden(PolicyAuthorizationResult result) =>
+        new(HandshakeFailure.Forbidden,
+            result.AuthorizationFailure?.FailureReasons.FirstOrDefault()?.Message
+            ?? "You are signed in but not allowed on this endpoint.");
+
+    private static async Task RefuseAsync(HttpContext context, RealtimeOptions settings, AuthFailureMessage message, int closeCode, string reason)
+    {
+        using var socket = await WebSocketHandshake.AcceptAsync(context, settings);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        timeout.CancelAfter(CloseReplyTimeout);
+        try
+        {
+            var frame = JsonSerializer.SerializeToUtf8Bytes(message, RealtimeJsonContext.Default.AuthFailureMessage);
+            await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
+            await socket.CloseOutputAsync((WebSocketCloseStatus)closeCode, reason, timeout.Token);
+            await WaitForCloseAsync(socket, timeout.Token);
+        }
+        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException)
+        {
+            // The client went away or did not answer the close in time: nothing more to tell it.
+        }
+        finally
+        {
+            if (socket.State != WebSocketState.Closed)
+            {
+                socket.Abort();
+            }
+        }
+    }
+
+    private static async Task WaitForCloseAsync(WebSocket socket, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[256];
+        while (socket.State == WebSocketState.CloseSent)
+        {
+            // Whatever the client sent before it saw our close is discarded.
+            var result = await socket.ReceiveAsync(buffer, cancellationToken);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return;
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "WebSocket handshake on {Path} refused with {Status} {Error}")]
+        public static partial void HandshakeRefused(ILogger logger, PathString path, int status, string error);
+    }
+}

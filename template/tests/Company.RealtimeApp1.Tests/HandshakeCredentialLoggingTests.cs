@@ -1,0 +1,94 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Company.RealtimeApp1.Diagnostics;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Company.RealtimeApp1.Tests;
+
+public sealed class HandshakeCredentialLoggingTests
+{
+    [Fact]
+    public async Task NoHandshakeCredentialReachesAnyLogAtAnyLevel()
+    {
+        using var app = new RealtimeApplication();
+        var (userName, password) = await app.CreateUniqueUserAsync();
+        var token = (await app.SignInAsync(userName, password)).AccessToken;
+        var ticket = await IssueTicketAsync(app, token);
+        using var session = await app.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, BaseAddress = app.ServerAddress })
+            .PostAsync("/session", RealtimeApplication.Form(("username", userName), ("password", password)));
+        var cookie = session.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+
+        await using (var byQuery = await app.ConnectAsync($"/ws/notifications?access_token={token}&token={token}"))
+        {
+            await byQuery.ReceiveJsonAsync("welcome");
+        }
+
+        await using (var byTicket = await app.ConnectAsync($"/ws/notifications?ticket={ticket}"))
+        {
+            await byTicket.ReceiveJsonAsync("welcome");
+        }
+
+        await using (var reusedTicket = await app.ConnectAsync($"/ws/notifications?ticket={ticket}"))
+        {
+            await reusedTicket.ReceiveJsonAsync("auth");
+        }
+
+        await using (var bySubProtocol = await app.ConnectAsync("/ws/notifications", options =>
+        {
+            options.AddSubProtocol(Handshakes.AuthSubProtocol);
+            options.AddSubProtocol("bearer." + token);
+        }))
+        {
+            await bySubProtocol.ReceiveJsonAsync("welcome");
+        }
+
+        await using (var byCookie = await app.ConnectAsync("/ws/notifications", options =>
+        {
+            options.SetRequestHeader("Cookie", cookie);
+            options.SetRequestHeader("Origin", app.OwnOrigin());
+        }))
+        {
+            await byCookie.ReceiveJsonAsync("welcome");
+        }
+
+        await using (var garbage = await app.ConnectAsync("/ws/notifications?access_token=garbage." + token))
+        {
+            await garbage.ReceiveJsonAsync("auth");
+        }
+
+        (await app.CreateClient().GetAsync($"/me?ticket={ticket}&access_token={token}")).Dispose();
+
+        var records = app.Logs.GetSnapshot();
+
+        Assert.Contains(records, r => r.Message.Contains("/ws/notifications?ticket=" + CredentialRedaction.Mask, StringComparison.Ordinal));
+        string[] secrets = [token, ticket, cookie["wsauth_session=".Length..], password];
+        foreach (var record in records)
+        {
+            var texts = new List<string> { record.Message };
+            texts.AddRange((record.StructuredState ?? []).Select(pair => pair.Value).OfType<string>());
+            if (record.Exception is not null)
+            {
+                texts.Add(record.Exception.ToString());
+            }
+
+            foreach (var text in texts)
+            {
+                Assert.DoesNotContain(secrets, secret => text.Contains(secret, StringComparison.Ordinal));
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("Cookie: wsauth_session=abc.def-ghi; theme=dark", "Cookie: wsauth_session=[redacted]; theme=dark")]
+    [InlineData("Set-Cookie: wsauth_session=abc; max-age=900; path=/", "Set-Cookie: wsauth_session=[redacted]; max-age=900; path=/")]
+    public void TheSessionCookieIsMasked(string text, string expected)
+    {
+        Assert.Equal(expected, CredentialRedaction.Redact(text));
+    }
+
+    private static async Task<string> IssueTicketAsync(RealtimeApplication app, string accessToken)
+    {
+        using var response = await app.CreateClient(accessToken).PostAsync("/ws/ticket", null);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ticket").GetString()!;
+    }
+}

@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+using Company.RealtimeApp1.Auth;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Company.RealtimeApp1.Tests;
+
+/// <summary>What the WebSocket handshake tests share: the failure contract's assertions and forged tokens.</summary>
+public static class Handshakes
+{
+    public const string AuthSubProtocol = "wsauth.v1";
+    public const string SessionCookie = "wsauth_session";
+
+    /// <summary>
+    /// Asserts the failure contract: exactly one <c>auth</c> message with these fields, in this order,
+    /// then the close (4001 "unauthorized" or 4003 "forbidden"), which the client answers.
+    /// </summary>
+    public static async Task AssertRefusedAsync(this TestSocket socket, int status, string error, string detail)
+    {
+        var message = await socket.ReceiveJsonAsync("auth");
+        var (code, reason) = await socket.ReceiveCloseAsync();
+        using (var timeout = new CancellationTokenSource(TestSocket.Timeout))
+        {
+            await socket.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", timeout.Token);
+        }
+
+        Assert.Equal(["type", "status", "error", "detail"], message.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(status, message.GetProperty("status").GetInt32());
+        Assert.Equal(error, message.GetProperty("error").GetString());
+        Assert.Equal(detail, message.GetProperty("detail").GetString());
+        Assert.Equal(status == 401 ? (4001, "unauthorized") : (4003, "forbidden"), (code, reason));
+    }
+
+    /// <summary>Attempts a handshake that the server must refuse before the upgrade; returns its HTTP status and headers.</summary>
+    public static async Task<(HttpStatusCode Status, IReadOnlyDictionary<string, IEnumerable<string>> Headers)> ConnectRefusedAsync(
+        this RealtimeApplication app, string pathAndQuery, Action<ClientWebSocketOptions>? configure = null)
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        configure?.Invoke(socket.Options);
+        using var timeout = new CancellationTokenSource(TestSocket.Timeout);
+
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(app.WebSocketUri(pathAndQuery), timeout.Token));
+
+        return (socket.HttpStatusCode, socket.HttpResponseHeaders ?? new Dictionary<string, IEnumerable<string>>());
+    }
+
+    /// <summary>The server's own origin, as a browser on a page it served would send it.</summary>
+    public static string OwnOrigin(this RealtimeApplication app) => app.ServerAddress.GetLeftPart(UriPartial.Authority);
+
+    /// <summary>Signs in and returns a fresh access token for a new user, and the user's name.</summary>
+    public static async Task<(string UserName, string AccessToken)> SignInNewUserAsync(this RealtimeApplication app)
+    {
+        var (userName, password) = await app.CreateUniqueUserAsync();
+        return (userName, (await app.SignInAsync(userName, password)).AccessToken);
+    }
+
+    /// <summary>A token for <paramref name="userName"/> with everything right but the one thing a test changes.</summary>
+    public static async Task<string> ForgeAsync(
+        this RealtimeApplication app,
+        string userName,
+        string? key = null,
+        DateTime? expires = null,
+        string? audience = null,
+        string? issuer = null,
+        string algorithm = SecurityAlgorithms.HmacSha256)
+    {
+        var userId = Guid.Empty;
+        string? stamp = null;
+        await app.ChangeUserAsync(userName, (_, user) =>
+        {
+            userId = user.Id;
+            stamp = user.SecurityStamp;
+            return Task.FromResult(IdentityResult.Success);
+        });
+
+        var now = DateTime.UtcNow;
+        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = issuer ?? "Company.RealtimeApp1",
+            Audience = audience ?? "Company.RealtimeApp1",
+            IssuedAt = (expires ?? now).AddMinutes(-15),
+            NotBefore = (expires ?? now).AddMinutes(-15),
+            Expires = expires ?? now.AddMinutes(15),
+            SigningCredentials = new SigningCredentials(
+                new SymmetricSecurityKey(Encoding.UTF8.GetBytes(key ?? app.SigningKey)), algorithm),
+            Claims = new Dictionary<string, object>
+            {
+                [TokenClaims.Subject] = userId.ToString(),
+                [TokenClaims.Name] = userName,
+                [TokenClaims.SecurityStamp] = TokenClaims.DigestSecurityStamp(stamp),
+            },
+        });
+    }
+}

@@ -1,0 +1,40 @@
+namespace WsAuth.Template.Tests;
+
+/// <summary>What the template holds and what an instantiation of it should write.</summary>
+internal static class TemplateFiles
+{
+    public const string SourceName = "Company.RealtimeApp1";
+    public const string TestsFolder = "tests/";
+
+    // Mirrors the source excludes in .template.config/template.json and WsAuthTemplate.csproj.
+    private static readonly string[] ExcludedFolders = ["bin", "obj", ".vs", "TestResults"];
+    private static readonly string[] ExcludedExtensions = [".user", ".db", ".db-shm", ".db-wal"];
+
+    /// <summary>The template's files, relative to template/ with '/' separators, as the template engine sees them.</summary>
+    public static IReadOnlyList<string> InTemplate(bool includeTests) =>
+        List(RepositoryRoot.TemplateDirectory)
+            .Where(path => includeTests || !path.StartsWith(TestsFolder, StringComparison.Ordinal))
+            .ToList();
+
+    /// <summary>The files an instantiation named <paramref name="name"/> should write.</summary>
+    public static IReadOnlyList<string> Generated(string name, bool includeTests) =>
+        InTemplate(includeTests)
+            .Select(path => path.Replace(SourceName, name, StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>Every file under <paramref name="directory"/>, hidden ones included, less build output and local state.</summary>
+    public static IReadOnlyList<string> List(string directory) =>
+        Directory.EnumerateFiles(directory, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Select(path => Path.GetRelativePath(directory, path).Replace(Path.DirectorySeparatorChar, '/'))
+            .Where(path => !IsExcluded(path))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+    private static bool IsExcluded(string relativePath)
+    {
+        var segments = relativePath.Split('/');
+        return segments[..^1].Any(folder => ExcludedFolders.Contains(folder, StringComparer.Ordinal))
+            || ExcludedExtensions.Any(extension => relativePath.EndsWith(extension, StringComparison.Ordinal));
+    }
+}

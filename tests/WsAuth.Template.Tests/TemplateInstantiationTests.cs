@@ -1,0 +1,137 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace WsAuth.Template.Tests;
+
+[Collection(TemplateCollection.Name)]
+public sealed class TemplateInstantiationTests(TemplateHive hive)
+{
+    private const string Name = "Acme.Realtime";
+    private const string TestProject = $"tests/{Name}.Tests/{Name}.Tests.csproj";
+
+    [Fact]
+    public async Task DefaultOptionsProduceAnAppThatBuildsAndPassesItsTests()
+    {
+        using var output = new TempDirectory("default");
+        (await hive.InstantiateAsync(Name, output.Path)).AssertSucceeded();
+
+        AssertGeneratedFiles(output.Path, includeTests: true);
+        Assert.True(File.Exists(Path.Combine(output.Path, TestProject)), $"{TestProject} is missing.");
+        Assert.Contains($"\"{TestProject}\"", ReadText(output.Path, $"{Name}.slnx"), StringComparison.Ordinal);
+        Assert.Matches(@"""AccessTokenMinutes"": 15\b", ReadText(output.Path, "appsettings.json"));
+
+        await AssertBuildsWithoutWarningsAsync(output.Path);
+        await AssertGeneratedTestsPassAsync(output.Path);
+    }
+
+    [Fact]
+    public async Task TestsFalseLeavesOutTheTestProjectAndItsSolutionEntry()
+    {
+        using var output = new TempDirectory("no-tests");
+        (await hive.InstantiateAsync(Name, output.Path, "--tests", "false")).AssertSucceeded();
+
+        AssertGeneratedFiles(output.Path, includeTests: false);
+        Assert.False(Directory.Exists(Path.Combine(output.Path, "tests")), "The tests folder was generated.");
+        Assert.DoesNotContain("Tests.csproj", ReadText(output.Path, $"{Name}.slnx"), StringComparison.Ordinal);
+
+        await AssertBuildsWithoutWarningsAsync(output.Path);
+    }
+
+    [Fact]
+    public async Task TokenMinutesSetsTheAccessTokenLifetimeAndTouchesNothingElse()
+    {
+        using var output = new TempDirectory("token-minutes");
+        using var defaults = new TempDirectory("token-minutes-default");
+        (await hive.InstantiateAsync(Name, output.Path, "--token-minutes", "1")).AssertSucceeded();
+        (await hive.InstantiateAsync(Name, defaults.Path)).AssertSucceeded();
+
+        AssertGeneratedFiles(output.Path, includeTests: true);
+        var appsettings = ReadText(output.Path, "appsettings.json");
+        Assert.Matches(@"""AccessTokenMinutes"": 1\b", appsettings);
+        var expected = ReadText(defaults.Path, "appsettings.json")
+            .Replace("\"AccessTokenMinutes\": 15", "\"AccessTokenMinutes\": 1", StringComparison.Ordinal);
+        Assert.Equal(expected, appsettings);
+
+        await AssertBuildsWithoutWarningsAsync(output.Path);
+        await AssertGeneratedTestsPassAsync(output.Path);
+    }
+
+    [Fact]
+    public async Task EachInstantiationGetsItsOwnRandomSigningKey()
+    {
+        using var first = new TempDirectory("key-1");
+        using var second = new TempDirectory("key-2");
+        (await hive.InstantiateAsync(Name, first.Path, "--tests", "false")).AssertSucceeded();
+        (await hive.InstantiateAsync(Name, second.Path, "--tests", "false")).AssertSucceeded();
+
+        var placeholder = ReadSigningKey(RepositoryRoot.TemplateDirectory);
+        var firstKey = ReadSigningKey(first.Path);
+        var secondKey = ReadSigningKey(second.Path);
+
+        Assert.Matches("^[0-9a-f]{64}$", firstKey);
+        Assert.Matches("^[0-9a-f]{64}$", secondKey);
+        Assert.NotEqual(placeholder, firstKey);
+        Assert.NotEqual(placeholder, secondKey);
+        Assert.NotEqual(firstKey, secondKey);
+    }
+
+    private static void AssertGeneratedFiles(string outputDirectory, bool includeTests)
+    {
+        var generated = TemplateFiles.List(outputDirectory);
+        Assert.Equal(TemplateFiles.Generated(Name, includeTests), generated);
+        foreach (var keyFile in new[] { $"{Name}.csproj", $"{Name}.slnx", "Program.cs" })
+        {
+            Assert.Contains(keyFile, generated);
+        }
+
+        var leftovers = generated
+            .SelectMany(path => File.ReadLines(Path.Combine(outputDirectory, path)).Select((line, index) => (path, line, number: index + 1)))
+            .Where(hit => hit.line.Contains("RealtimeApp1", StringComparison.OrdinalIgnoreCase))
+            .Select(hit => $"{hit.path}:{hit.number}: {hit.line.Trim()}")
+            .ToList();
+        Assert.True(leftovers.Count == 0, $"The template's name survived instantiation:{Environment.NewLine}{string.Join(Environment.NewLine, leftovers)}");
+    }
+
+    private static async Task AssertBuildsWithoutWarningsAsync(string outputDirectory) =>
+        (await DotNet.RunAsync(outputDirectory, "build", $"{Name}.slnx", "-warnaserror", "--disable-build-servers", "-nodeReuse:false"))
+            .AssertSucceeded();
+
+    private static async Task AssertGeneratedTestsPassAsync(string outputDirectory) =>
+        (await DotNet.RunAsync(outputDirectory, "test", $"{Name}.slnx", "--no-build"))
+            .AssertSucceeded();
+
+    private static string ReadText(string directory, string relativePath) =>
+        File.ReadAllText(Path.Combine(directory, relativePath));
+
+    private static string ReadSigningKey(string directory)
+    {
+        using var document = JsonDocument.Parse(
+            ReadText(directory, "appsettings.Development.json"),
+            new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        return FindString(document.RootElement, "SigningKey")
+            ?? throw new Xunit.Sdk.XunitException($"No SigningKey in {directory}/appsettings.Development.json.");
+    }
+
+    private static string? FindString(JsonElement element, string propertyName)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        foreach (var property in element.EnumerateObject())
+        {
+            if (property.NameEquals(propertyName) && property.Value.ValueKind == JsonValueKind.String)
+            {
+                return property.Value.GetString();
+            }
+
+            if (FindString(property.Value, propertyName) is { } nested)
+            {
+                return nested;
+            }
+        }
+
+        return null;
+    }
+}
