@@ -19,6 +19,9 @@ public sealed class OrganizationMembershipRequirement(OrganizationRole minimumRo
 
 internal sealed class OrganizationMembershipHandler(AppDbContext db) : AuthorizationHandler<OrganizationMembershipRequirement>
 {
+    public const string NotAMember = "You are not a member of this organization.";
+    public const string NotAnAdmin = "Only an admin of this organization may do this.";
+
     protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, OrganizationMembershipRequirement requirement)
     {
         if (context.Resource is not HttpContext httpContext
@@ -26,6 +29,7 @@ internal sealed class OrganizationMembershipHandler(AppDbContext db) : Authoriza
             || !Guid.TryParse(context.User.FindFirst(TokenClaims.Subject)?.Value, out var userId))
         {
             // An unknown or malformed organization id is refused like a non-member's: nothing to probe.
+            context.Fail(new AuthorizationFailureReason(this, NotAMember));
             return;
         }
 
@@ -36,6 +40,10 @@ internal sealed class OrganizationMembershipHandler(AppDbContext db) : Authoriza
         if (role >= requirement.MinimumRole)
         {
             context.Succeed(requirement);
+        }
+        else
+        {
+            context.Fail(new AuthorizationFailureReason(this, role is null ? NotAMember : NotAnAdmin));
         }
     }
 }

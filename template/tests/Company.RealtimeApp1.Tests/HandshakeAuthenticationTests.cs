@@ -174,7 +174,19 @@ public sealed class HandshakeAuthenticationTests(RealtimeApplication app) : ICla
 
         await using var socket = await app.ConnectAsync($"/ws/events/{organization.Id}", token);
 
-        await socket.AssertRefusedAsync(403, "forbidden", "You are signed in but not allowed on this endpoint.");
+        await socket.AssertRefusedAsync(403, "forbidden", "You are not a member of this organization.");
+    }
+
+    [Theory]
+    [InlineData("6f1d2c3b-0000-4000-8000-000000000000")]
+    [InlineData("not-an-id")]
+    public async Task AnUnknownOrganizationIsForbiddenLikeOneTheUserIsNotIn(string orgId)
+    {
+        var (_, token) = await app.SignInNewUserAsync();
+
+        await using var socket = await app.ConnectAsync($"/ws/events/{orgId}", token);
+
+        await socket.AssertRefusedAsync(403, "forbidden", "You are not a member of this organization.");
     }
 
     [Fact]
