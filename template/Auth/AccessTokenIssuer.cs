@@ -21,6 +21,13 @@ public static class TokenClaims
     /// </summary>
     public const string SecurityStamp = "sst";
 
+    /// <summary>Reads the user id and security-stamp digest every access token of ours carries.</summary>
+    public static bool TryReadUser(System.Security.Claims.ClaimsPrincipal principal, out Guid userId, out string stamp)
+    {
+        stamp = principal.FindFirst(SecurityStamp)?.Value ?? "";
+        return Guid.TryParse(principal.FindFirst(Subject)?.Value, out userId) & stamp.Length > 0;
+    }
+
     public static string DigestSecurityStamp(string? securityStamp) =>
         Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(securityStamp ?? "")).AsSpan(0, 16).ToArray());
 }

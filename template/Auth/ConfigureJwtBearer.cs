@@ -1,7 +1,5 @@
-using Company.RealtimeApp1.Data;
 using Company.RealtimeApp1.Realtime;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
@@ -54,26 +52,19 @@ internal sealed class ConfigureJwtBearer(IOptions<JwtOptions> jwtOptions) : ICon
     }
 
     /// <summary>
-    /// A signature proves who the token was issued to, not that they may still use it: the user must
-    /// still exist, be enabled, and have the security stamp the token was issued with (a password
-    /// change rotates the stamp).
+    /// A signature proves who the token was issued to, not that they may still use it: see
+    /// <see cref="AccessTokenValidator.IsUserStillAllowedAsync"/>.
     /// </summary>
     private static async Task EnsureUserIsStillAllowedAsync(TokenValidatedContext context)
     {
-        var subject = context.Principal?.FindFirst(TokenClaims.Subject)?.Value;
-        var stamp = context.Principal?.FindFirst(TokenClaims.SecurityStamp)?.Value;
-        if (!Guid.TryParse(subject, out var userId) || stamp is null)
+        if (context.Principal is null || !TokenClaims.TryReadUser(context.Principal, out _, out _))
         {
             Refuse(context, HandshakeFailure.NoUser);
             return;
         }
 
-        var db = context.HttpContext.RequestServices.GetRequiredService<AppDbContext>();
-        var user = await db.Users.AsNoTracking()
-            .Where(u => u.Id == userId)
-            .Select(u => new { u.IsDisabled, u.SecurityStamp })
-            .SingleOrDefaultAsync(context.HttpContext.RequestAborted);
-        if (user is null || user.IsDisabled || TokenClaims.DigestSecurityStamp(user.SecurityStamp) != stamp)
+        var validator = context.HttpContext.RequestServices.GetRequiredService<AccessTokenValidator>();
+        if (!await validator.IsUserStillAllowedAsync(context.Principal, context.HttpContext.RequestAborted))
         {
             Refuse(context, HandshakeFailure.UserNoLongerAllowed);
         }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Company.RealtimeApp1.Data;
+using Company.RealtimeApp1.Realtime;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -10,6 +11,7 @@ namespace Company.RealtimeApp1.Auth;
 internal sealed partial class RefreshTokenStore(
     AppDbContext db,
     IOptions<JwtOptions> options,
+    ConnectionRevocations revocations,
     TimeProvider time,
     ILogger<RefreshTokenStore> logger)
 {
@@ -52,7 +54,7 @@ internal sealed partial class RefreshTokenStore(
         if (!claimed)
         {
             Log.ReuseDetected(logger, stored.FamilyId, stored.UserId);
-            await RevokeFamilyAsync(stored.FamilyId, cancellationToken);
+            await RevokeFamilyAsync(stored.FamilyId, stored.UserId, cancellationToken);
             return null;
         }
 
@@ -63,21 +65,23 @@ internal sealed partial class RefreshTokenStore(
     public async Task RevokeAsync(string token, CancellationToken cancellationToken)
     {
         var hash = Hash(token);
-        var familyId = await db.RefreshTokens.Where(t => t.TokenHash == hash)
-            .Select(t => (Guid?)t.FamilyId).SingleOrDefaultAsync(cancellationToken);
-        if (familyId is { } family)
+        var family = await db.RefreshTokens.Where(t => t.TokenHash == hash)
+            .Select(t => new { t.FamilyId, t.UserId }).SingleOrDefaultAsync(cancellationToken);
+        if (family is not null)
         {
-            await RevokeFamilyAsync(family, cancellationToken);
+            await RevokeFamilyAsync(family.FamilyId, family.UserId, cancellationToken);
         }
     }
 
-    private async Task RevokeFamilyAsync(Guid familyId, CancellationToken cancellationToken)
+    /// <summary>Revokes the family and closes the user's sockets: whoever holds its tokens must sign in again.</summary>
+    private async Task RevokeFamilyAsync(Guid familyId, Guid userId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var revoked = await db.RefreshTokens
             .Where(t => t.FamilyId == familyId && t.RevokedAt == null)
             .ExecuteUpdateAsync(t => t.SetProperty(x => x.RevokedAt, now), cancellationToken);
         Log.FamilyRevoked(logger, familyId, revoked);
+        await revocations.RevokeUserAsync(userId, "sign-in revoked", cancellationToken);
     }
 
     private static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));

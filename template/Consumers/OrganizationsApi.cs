@@ -3,6 +3,7 @@ using System.Text.Json;
 using Company.RealtimeApp1.Auth;
 using Company.RealtimeApp1.Data;
 using Company.RealtimeApp1.Organizations;
+using Company.RealtimeApp1.Realtime;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -75,11 +76,18 @@ internal static class OrganizationsApi
     }
 
     private static async Task<Results<NoContent, NotFound>> RemoveMemberAsync(
-        Guid orgId, Guid userId, AppDbContext db, CancellationToken cancellationToken)
+        Guid orgId, Guid userId, AppDbContext db, ConnectionRevocations revocations, CancellationToken cancellationToken)
     {
         var removed = await db.Memberships
             .Where(m => m.OrganizationId == orgId && m.UserId == userId)
             .ExecuteDeleteAsync(cancellationToken);
-        return removed == 1 ? TypedResults.NoContent() : TypedResults.NotFound();
+        if (removed == 0)
+        {
+            return TypedResults.NotFound();
+        }
+
+        // The handshake checked membership once; sockets opened before the removal are closed here.
+        await revocations.RevokeStreamAsync(userId, OrganizationEvents.StreamFor(orgId), "membership removed", cancellationToken);
+        return TypedResults.NoContent();
     }
 }

@@ -14,6 +14,8 @@ internal sealed partial class ConsumerHost(
     StreamHub hub,
     IMessageBus bus,
     ConnectionRegistry registry,
+    Auth.AccessTokenValidator accessTokens,
+    TimeProvider time,
     IOptions<RealtimeOptions> options,
     ILogger<ConsumerHost> logger)
 {
@@ -36,35 +38,59 @@ internal sealed partial class ConsumerHost(
         var connection = new RealtimeConnection(socket, context.User, settings, logger);
         var consumer = ActivatorUtilities.CreateInstance<TConsumer>(context.RequestServices);
         var consumerContext = new ConsumerContext(connection, context, hub, bus, ReadSince(context.Request));
-        registry.Add(connection);
-        Log.Connected(logger, connection.Id, connection.Identity.UserId, context.Request.Path);
+        var admitted = registry.TryAdd(connection, settings.MaxConnectionsPerUser);
+        if (!admitted)
+        {
+            Log.TooManyConnections(logger, connection.Id, connection.Identity.UserId);
+            connection.Close(CloseCodes.TooManyRequests, "too many connections");
+        }
 
+        Log.Connected(logger, connection.Id, connection.Identity.UserId, context.Request.Path);
         var sending = connection.SendLoopAsync();
-        var receiving = RunConsumerAsync(connection, consumer, consumerContext, settings);
+        var receiving = admitted ? RunConsumerAsync(connection, consumer, consumerContext, settings) : WaitForCloseAsync(socket);
+
+        // Once either side starts closing, the close handshake gets a few seconds; a client that does not
+        // answer it, or does not read at all, is then cut off rather than kept forever.
+        using var cutOff = connection.Closing.Register(() => _ = CutOffWhenStuckAsync(socket, receiving, sending));
         try
         {
-            if (await Task.WhenAny(receiving, sending) == sending)
-            {
-                // The server closed: give the client a moment to answer the close frame, then hang up.
-                if (await Task.WhenAny(receiving, Task.Delay(CloseHandshakeTimeout)) != receiving)
-                {
-                    connection.Socket.Abort();
-                }
-            }
-
-            await receiving;
-            await sending.WaitAsync(CloseHandshakeTimeout);
-        }
-        catch (TimeoutException)
-        {
-            connection.Socket.Abort();
+            await Task.WhenAll(receiving, sending);
         }
         finally
         {
             registry.Remove(connection);
             await consumerContext.LeaveAllAsync();
-            await NotifyDisconnectedAsync(consumer, consumerContext);
+            if (admitted)
+            {
+                await NotifyDisconnectedAsync(consumer, consumerContext);
+            }
+
             Log.Disconnected(logger, connection.Id, (int?)socket.CloseStatus);
+        }
+    }
+
+    private static async Task CutOffWhenStuckAsync(WebSocket socket, Task receiving, Task sending)
+    {
+        await Task.Delay(CloseHandshakeTimeout);
+        if (!receiving.IsCompleted || !sending.IsCompleted)
+        {
+            socket.Abort();
+        }
+    }
+
+    /// <summary>Reads and ignores whatever comes until the client answers the close frame.</summary>
+    private static async Task WaitForCloseAsync(WebSocket socket)
+    {
+        var buffer = new byte[256];
+        try
+        {
+            while ((await socket.ReceiveAsync(buffer, CancellationToken.None)).MessageType != WebSocketMessageType.Close)
+            {
+            }
+        }
+        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException)
+        {
+            // The client hung up without closing: nothing more to wait for.
         }
     }
 
@@ -96,13 +122,15 @@ internal sealed partial class ConsumerHost(
         RealtimeConnection connection, WebSocketConsumer consumer, ConsumerContext context, RealtimeOptions settings)
     {
         var socket = connection.Socket;
+        var bucket = new MessageRateLimit(settings.MessagesPerSecond, settings.MessageBurst, time);
         while (socket.State == WebSocketState.Open)
         {
             // A zero-byte read waits for the next frame without holding a buffer for an idle socket.
             var next = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
             if (next.MessageType == WebSocketMessageType.Close)
             {
-                connection.Close(WebSocketCloseStatus.NormalClosure, "");
+                // The client closed: answer with its own code, and drop what it will not read anyway.
+                connection.Close(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, "", discardQueued: true);
                 return;
             }
 
@@ -118,6 +146,13 @@ internal sealed partial class ConsumerHost(
 
                 if (connection.Closing.IsCancellationRequested)
                 {
+                    return;
+                }
+
+                if (!bucket.TryTake())
+                {
+                    Log.TooManyMessages(logger, connection.Id);
+                    connection.Close(CloseCodes.TooManyRequests, "too many messages");
                     return;
                 }
 
@@ -179,7 +214,7 @@ internal sealed partial class ConsumerHost(
         }
     }
 
-    private static async Task DispatchAsync(
+    private async Task DispatchAsync(
         RealtimeConnection connection, WebSocketConsumer consumer, ConsumerContext context, ReadOnlyMemory<byte> utf8)
     {
         JsonDocument document;
@@ -217,6 +252,9 @@ internal sealed partial class ConsumerHost(
                     case "resume":
                         await context.ResumeAsync(ReadResumeSince(root));
                         break;
+                    case "auth.refresh":
+                        await RefreshAsync(connection, context, root);
+                        break;
                     default:
                         if (!await consumer.OnMessageAsync(context, new IncomingMessage(type, root)))
                         {
@@ -231,6 +269,32 @@ internal sealed partial class ConsumerHost(
                 context.SendError(ErrorCodes.InvalidMessage, exception.Message);
             }
         }
+    }
+
+    /// <summary>
+    /// Continues the connection under a new access token of the same user, so that it outlives the
+    /// token it was opened with; anything else changes nothing and is answered <c>invalid_refresh</c>.
+    /// </summary>
+    private async Task RefreshAsync(RealtimeConnection connection, ConsumerContext context, JsonElement root)
+    {
+        if (!root.TryGetProperty("access_token", out var tokenElement)
+            || tokenElement.ValueKind != JsonValueKind.String
+            || tokenElement.GetString() is not { Length: > 0 } token)
+        {
+            throw new InvalidMessageException("An 'auth.refresh' message needs 'access_token': a string.");
+        }
+
+        var principal = await accessTokens.ValidateAsync(token, connection.Closing);
+        if (principal is null
+            || !Auth.TokenClaims.TryReadUser(principal, out var userId, out _)
+            || userId != connection.Identity.UserId)
+        {
+            context.SendError(ErrorCodes.InvalidRefresh, "The access token is invalid, expired, or belongs to another user.");
+            return;
+        }
+
+        connection.Refresh(principal);
+        connection.TrySend(new AuthRefreshedMessage(connection.Identity.ExpiresAt), RealtimeJsonContext.Default.AuthRefreshedMessage);
     }
 
     private static long ReadResumeSince(JsonElement root) =>
@@ -265,5 +329,11 @@ internal sealed partial class ConsumerHost(
 
         [LoggerMessage(3, LogLevel.Error, "Connection {ConnectionId} failed; closing it with 1011")]
         public static partial void ConsumerFault(ILogger logger, Exception exception, string connectionId);
+
+        [LoggerMessage(4, LogLevel.Warning, "Connection {ConnectionId} refused: user {UserId} has too many open connections")]
+        public static partial void TooManyConnections(ILogger logger, string connectionId, Guid userId);
+
+        [LoggerMessage(5, LogLevel.Warning, "Connection {ConnectionId} sends messages too fast; closing it")]
+        public static partial void TooManyMessages(ILogger logger, string connectionId);
     }
 }

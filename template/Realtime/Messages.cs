@@ -37,6 +37,18 @@ public sealed record ResumedMessage(bool Recovered)
     public string Type => "resumed";
 }
 
+public sealed record AuthExpiringMessage(DateTimeOffset ExpiresAt)
+{
+    [JsonPropertyOrder(-1)]
+    public string Type => "auth.expiring";
+}
+
+public sealed record AuthRefreshedMessage(DateTimeOffset ExpiresAt)
+{
+    [JsonPropertyOrder(-1)]
+    public string Type => "auth.refreshed";
+}
+
 /// <summary>The codes of <see cref="ErrorMessage"/>; the socket stays open after each.</summary>
 public static class ErrorCodes
 {
@@ -60,4 +72,6 @@ public static class CloseCodes
 [JsonSerializable(typeof(ErrorMessage))]
 [JsonSerializable(typeof(AuthFailureMessage))]
 [JsonSerializable(typeof(ResumedMessage))]
+[JsonSerializable(typeof(AuthExpiringMessage))]
+[JsonSerializable(typeof(AuthRefreshedMessage))]
 internal sealed partial class RealtimeJsonContext : JsonSerializerContext;

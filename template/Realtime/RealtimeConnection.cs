@@ -42,9 +42,27 @@ public sealed partial class RealtimeConnection
     /// <summary>Unique per socket; logged, never secret.</summary>
     public string Id { get; } = Guid.NewGuid().ToString("N");
 
-    public ClaimsPrincipal User { get; internal set; }
+    public ClaimsPrincipal User { get; private set; }
 
-    public ConnectionIdentity Identity { get; internal set; }
+    public ConnectionIdentity Identity { get; private set; }
+
+    /// <summary>The streams this connection has joined.</summary>
+    public IReadOnlyList<string> Streams => _streams;
+
+    private volatile string[] _streams = [];
+
+    /// <summary>Whether the client was already told its token is about to expire.</summary>
+    internal bool ExpiryWarned { get; set; }
+
+    internal void AddStream(string stream) => _streams = [.. _streams, stream];
+
+    /// <summary>Continues the connection under a newer access token of the same user (<c>auth.refresh</c>).</summary>
+    internal void Refresh(ClaimsPrincipal user)
+    {
+        User = user;
+        Identity = ConnectionIdentity.From(user);
+        ExpiryWarned = false;
+    }
 
     /// <summary>Cancelled when the connection starts closing, whoever closed it.</summary>
     public CancellationToken Closing => _closingSource.Token;

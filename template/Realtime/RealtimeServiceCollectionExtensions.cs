@@ -19,6 +19,10 @@ internal static class RealtimeServiceCollectionExtensions
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<ConsumerHost>();
         services.TryAddSingleton<IMessageBus, InMemoryMessageBus>();
+        services.AddSingleton<ConnectionRevocations>();
+        services.AddHostedService(provider => provider.GetRequiredService<ConnectionRevocations>());
+        services.AddHostedService<ConnectionExpiry>();
+        services.AddHostedService<ConnectionShutdown>();
 
         services.AddSingleton<IValidateOptions<RealtimeOptions>, AllowedOriginsValidator>();
         services.AddSingleton<WebSocketOriginPolicy>();

@@ -9,7 +9,7 @@ namespace Company.RealtimeApp1.Realtime;
 /// </summary>
 public sealed class StreamHub
 {
-    private readonly ConcurrentDictionary<string, ImmutableArray<StreamMembership>> _streams = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ImmutableArray<IStreamSubscriber>> _streams = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
     /// <summary>Hands <paramref name="message"/> to every local member of its stream.</summary>
@@ -27,42 +27,48 @@ public sealed class StreamHub
     /// <summary>How many local sockets are on <paramref name="stream"/>.</summary>
     public int CountMembers(string stream) => _streams.TryGetValue(stream, out var members) ? members.Length : 0;
 
-    internal void Add(StreamMembership membership)
+    internal void Add(string stream, IStreamSubscriber subscriber)
     {
         lock (_gate)
         {
-            var members = _streams.GetValueOrDefault(membership.Stream, []);
-            _streams[membership.Stream] = members.Add(membership);
+            var members = _streams.GetValueOrDefault(stream, []);
+            _streams[stream] = members.Add(subscriber);
         }
     }
 
-    internal void Remove(StreamMembership membership)
+    internal void Remove(string stream, IStreamSubscriber subscriber)
     {
         lock (_gate)
         {
-            if (!_streams.TryGetValue(membership.Stream, out var members))
+            if (!_streams.TryGetValue(stream, out var members))
             {
                 return;
             }
 
-            members = members.Remove(membership);
+            members = members.Remove(subscriber);
             if (members.IsEmpty)
             {
-                _streams.TryRemove(membership.Stream, out _);
+                _streams.TryRemove(stream, out _);
             }
             else
             {
-                _streams[membership.Stream] = members;
+                _streams[stream] = members;
             }
         }
     }
+}
+
+/// <summary>Whatever receives a stream's messages on this instance: a socket's membership, or a service of the app.</summary>
+internal interface IStreamSubscriber
+{
+    void Offer(StreamMessage message);
 }
 
 /// <summary>
 /// One socket on one stream. While the socket catches up on stored messages (resume), live ones are
 /// held back and released afterwards, less those the catch-up already sent: no gap, no duplicate.
 /// </summary>
-internal sealed class StreamMembership(string stream, RealtimeConnection connection)
+internal sealed class StreamMembership(string stream, RealtimeConnection connection) : IStreamSubscriber
 {
     private readonly Lock _gate = new();
     private volatile List<StreamMessage>? _heldBack;

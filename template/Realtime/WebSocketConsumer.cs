@@ -79,7 +79,8 @@ public sealed class ConsumerContext
         }
 
         _streams.Add((membership, history));
-        _hub.Add(membership);
+        Connection.AddStream(stream);
+        _hub.Add(stream, membership);
         await _bus.SubscribeAsync(stream, Closing);
         if (Since is { } since)
         {
@@ -110,7 +111,7 @@ public sealed class ConsumerContext
     {
         foreach (var (membership, _) in _streams)
         {
-            _hub.Remove(membership);
+            _hub.Remove(membership.Stream, membership);
             await _bus.UnsubscribeAsync(membership.Stream, CancellationToken.None);
         }
 

@@ -34,6 +34,7 @@ internal static class UsersServiceCollectionExtensions
                 options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
             })
             .AddRoles<Role>()
+            .AddUserManager<RevokingUserManager>()
             .AddEntityFrameworkStores<AppDbContext>()
             .AddPasswordValidator<BcryptLengthPasswordValidator<User>>();
 

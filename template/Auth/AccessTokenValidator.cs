@@ -1,0 +1,52 @@
+using System.Security.Claims;
+using Company.RealtimeApp1.Data;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace Company.RealtimeApp1.Auth;
+
+/// <summary>
+/// Validates an access token outside the authentication middleware (an <c>auth.refresh</c> on an open
+/// socket) exactly as the JwtBearer handler does, with the same parameters and the same user checks.
+/// </summary>
+public sealed class AccessTokenValidator(IOptionsMonitor<JwtBearerOptions> bearerOptions, IServiceScopeFactory scopes)
+{
+    private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
+
+    /// <summary>The token's principal when it is valid and its user still allowed in; otherwise null.</summary>
+    public async Task<ClaimsPrincipal?> ValidateAsync(string token, CancellationToken cancellationToken)
+    {
+        var parameters = bearerOptions.Get(JwtBearerDefaults.AuthenticationScheme).TokenValidationParameters;
+        var result = await _handler.ValidateTokenAsync(token, parameters);
+        if (!result.IsValid)
+        {
+            return null;
+        }
+
+        var principal = new ClaimsPrincipal(result.ClaimsIdentity);
+        return await IsUserStillAllowedAsync(principal, cancellationToken) ? principal : null;
+    }
+
+    /// <summary>
+    /// A signature proves who the token was issued to, not that they may still use it: the user must
+    /// still exist, be enabled, and have the security stamp the token was issued with (a password
+    /// change rotates the stamp).
+    /// </summary>
+    public async Task<bool> IsUserStillAllowedAsync(ClaimsPrincipal principal, CancellationToken cancellationToken)
+    {
+        if (!TokenClaims.TryReadUser(principal, out var userId, out var stamp))
+        {
+            return false;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var user = await db.Users.AsNoTracking()
+            .Where(u => u.Id == userId)
+            .Select(u => new { u.IsDisabled, u.SecurityStamp })
+            .SingleOrDefaultAsync(cancellationToken);
+        return user is { IsDisabled: false } && TokenClaims.DigestSecurityStamp(user.SecurityStamp) == stamp;
+    }
+}

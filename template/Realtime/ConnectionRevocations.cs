@@ -1,0 +1,73 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Company.RealtimeApp1.Realtime;
+
+/// <summary>A withdrawn authority: the user's sockets (on one stream, or all of them) must close.</summary>
+public sealed record Revocation(Guid UserId, string? Stream, int CloseCode, string Reason);
+
+[JsonSerializable(typeof(Revocation))]
+internal sealed partial class RevocationJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// Closes sockets whose authority was withdrawn, on every instance: a revocation travels over the
+/// message bus like any stream message, and each instance closes its own matching connections.
+/// </summary>
+public sealed partial class ConnectionRevocations(
+    IMessageBus bus,
+    StreamHub hub,
+    ConnectionRegistry registry,
+    ILogger<ConnectionRevocations> logger) : IStreamSubscriber, IHostedService
+{
+    /// <summary>The bus stream revocations travel on; no client can join it (stream names of clients are the consumers').</summary>
+    public const string Stream = "$revocations";
+
+    /// <summary>Closes every socket of the user with 4001: their credentials changed, or they were disabled or deleted.</summary>
+    public ValueTask RevokeUserAsync(Guid userId, string reason, CancellationToken cancellationToken = default) =>
+        PublishAsync(new Revocation(userId, null, CloseCodes.Unauthorized, reason), cancellationToken);
+
+    /// <summary>Closes the user's sockets on <paramref name="stream"/> with 4003: they may no longer see it.</summary>
+    public ValueTask RevokeStreamAsync(Guid userId, string stream, string reason, CancellationToken cancellationToken = default) =>
+        PublishAsync(new Revocation(userId, stream, CloseCodes.Forbidden, reason), cancellationToken);
+
+    void IStreamSubscriber.Offer(StreamMessage message)
+    {
+        var revocation = JsonSerializer.Deserialize(message.Frame.Span, RevocationJsonContext.Default.Revocation);
+        if (revocation is null)
+        {
+            return;
+        }
+
+        foreach (var connection in registry.ForUser(revocation.UserId))
+        {
+            if (revocation.Stream is null || connection.Streams.Contains(revocation.Stream))
+            {
+                Log.Revoked(logger, connection.Id, revocation.UserId, revocation.CloseCode, revocation.Reason);
+                connection.Close(revocation.CloseCode, revocation.Reason);
+            }
+        }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        hub.Add(Stream, this);
+        await bus.SubscribeAsync(Stream, cancellationToken);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        hub.Remove(Stream, this);
+        await bus.UnsubscribeAsync(Stream, cancellationToken);
+    }
+
+    private ValueTask PublishAsync(Revocation revocation, CancellationToken cancellationToken) =>
+        bus.PublishAsync(
+            new StreamMessage(Stream, 0, JsonSerializer.SerializeToUtf8Bytes(revocation, RevocationJsonContext.Default.Revocation)),
+            cancellationToken);
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Closing connection {ConnectionId} of user {UserId} with {CloseCode}: {Reason}")]
+        public static partial void Revoked(ILogger logger, string connectionId, Guid userId, int closeCode, string reason);
+    }
+}

@@ -1,0 +1,53 @@
+using Company.RealtimeApp1.Data;
+using Company.RealtimeApp1.Realtime;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Company.RealtimeApp1.Users;
+
+/// <summary>
+/// Identity's user manager, closing the user's sockets (4001) when their authority ends: a new security
+/// stamp (password change, or any change Identity treats as a credential change), disabling, deletion.
+/// Access tokens already fail on the next request; open sockets would otherwise live on.
+/// </summary>
+public sealed class RevokingUserManager(
+    IUserStore<User> store,
+    IOptions<IdentityOptions> optionsAccessor,
+    IPasswordHasher<User> passwordHasher,
+    IEnumerable<IUserValidator<User>> userValidators,
+    IEnumerable<IPasswordValidator<User>> passwordValidators,
+    ILookupNormalizer keyNormalizer,
+    IdentityErrorDescriber errors,
+    IServiceProvider services,
+    ILogger<UserManager<User>> logger,
+    AppDbContext db,
+    ConnectionRevocations revocations)
+    : UserManager<User>(store, optionsAccessor, passwordHasher, userValidators, passwordValidators, keyNormalizer, errors, services, logger)
+{
+    protected override async Task<IdentityResult> UpdateUserAsync(User user)
+    {
+        var before = await db.Users.AsNoTracking()
+            .Where(u => u.Id == user.Id)
+            .Select(u => new { u.SecurityStamp, u.IsDisabled })
+            .SingleOrDefaultAsync(CancellationToken);
+        var result = await base.UpdateUserAsync(user);
+        if (result.Succeeded && before is not null && (before.SecurityStamp != user.SecurityStamp || (!before.IsDisabled && user.IsDisabled)))
+        {
+            await revocations.RevokeUserAsync(user.Id, "credentials changed", CancellationToken);
+        }
+
+        return result;
+    }
+
+    public override async Task<IdentityResult> DeleteAsync(User user)
+    {
+        var result = await base.DeleteAsync(user);
+        if (result.Succeeded)
+        {
+            await revocations.RevokeUserAsync(user.Id, "user deleted", CancellationToken);
+        }
+
+        return result;
+    }
+}
