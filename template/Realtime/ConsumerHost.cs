@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
-using System.Text.Unicode;
 using Microsoft.Extensions.Options;
 
 namespace Company.RealtimeApp1.Realtime;
@@ -38,11 +37,17 @@ internal sealed partial class ConsumerHost(
         var connection = new RealtimeConnection(socket, context.User, settings, logger);
         var consumer = ActivatorUtilities.CreateInstance<TConsumer>(context.RequestServices);
         var consumerContext = new ConsumerContext(connection, context, hub, bus, ReadSince(context.Request));
+        // The welcome is queued before the connection is registered, so nothing (an expiry warning, a
+        // broadcast) can overtake it; the send loop has not started, so a refused socket never sees it.
+        var identity = connection.Identity;
+        connection.TrySend(
+            new WelcomeMessage(new WelcomeUser(identity.UserId.ToString(), identity.UserName), connection.Id, identity.ExpiresAt),
+            RealtimeJsonContext.Default.WelcomeMessage);
         var admitted = registry.TryAdd(connection, settings.MaxConnectionsPerUser);
         if (!admitted)
         {
             Log.TooManyConnections(logger, connection.Id, connection.Identity.UserId);
-            connection.Close(CloseCodes.TooManyRequests, "too many connections");
+            connection.Close((WebSocketCloseStatus)CloseCodes.TooManyRequests, "too many connections", discardQueued: true);
         }
 
         Log.Connected(logger, connection.Id, connection.Identity.UserId, context.Request.Path);
@@ -99,10 +104,6 @@ internal sealed partial class ConsumerHost(
     {
         try
         {
-            var identity = connection.Identity;
-            connection.TrySend(
-                new WelcomeMessage(new WelcomeUser(identity.UserId.ToString(), identity.UserName), connection.Id, identity.ExpiresAt),
-                RealtimeJsonContext.Default.WelcomeMessage);
             await consumer.OnConnectedAsync(context);
             await ReceiveLoopAsync(connection, consumer, context, settings);
         }
@@ -205,11 +206,10 @@ internal sealed partial class ConsumerHost(
                 return (buffer, 0, (WebSocketCloseStatus.MessageTooBig, "message too big"));
             }
 
+            // Invalid UTF-8 in a text message never gets here: the framework's WebSocket closes with 1007.
             if (result.EndOfMessage)
             {
-                return Utf8.IsValid(buffer.AsSpan(0, length))
-                    ? (buffer, length, null)
-                    : (buffer, 0, (WebSocketCloseStatus.InvalidPayloadData, "invalid UTF-8"));
+                return (buffer, length, null);
             }
         }
     }

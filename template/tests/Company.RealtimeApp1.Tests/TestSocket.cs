@@ -50,30 +50,32 @@ public sealed class TestSocket(ClientWebSocket socket) : IAsyncDisposable
         }
     }
 
-    /// <summary>True when no message arrives within <paramref name="wait"/>.</summary>
+    /// <summary>
+    /// True when no message arrives within <paramref name="wait"/>. The socket stays usable: the receive
+    /// is left pending for the next call rather than cancelled (cancelling would abort the socket).
+    /// </summary>
     public async Task<bool> ReceivesNothingWithinAsync(TimeSpan wait)
     {
-        var buffer = new byte[1024];
-        using var timeout = new CancellationTokenSource(wait);
-        try
-        {
-            await Socket.ReceiveAsync(buffer, timeout.Token);
-            return false;
-        }
-        catch (OperationCanceledException)
-        {
-            return true;
-        }
+        _pending ??= ReceiveCoreAsync();
+        return await Task.WhenAny(_pending, Task.Delay(wait)) != _pending;
     }
 
     public async Task<(WebSocketMessageType Type, byte[] Payload)> ReceiveAsync()
     {
-        using var timeout = new CancellationTokenSource(Timeout);
+        var pending = _pending ?? ReceiveCoreAsync();
+        _pending = null;
+        return await pending.WaitAsync(Timeout);
+    }
+
+    private Task<(WebSocketMessageType Type, byte[] Payload)>? _pending;
+
+    private async Task<(WebSocketMessageType Type, byte[] Payload)> ReceiveCoreAsync()
+    {
         var buffer = new byte[16 * 1024];
         using var message = new MemoryStream();
         while (true)
         {
-            var result = await Socket.ReceiveAsync(buffer, timeout.Token);
+            var result = await Socket.ReceiveAsync(buffer, CancellationToken.None);
             message.Write(buffer, 0, result.Count);
             if (result.EndOfMessage || result.MessageType == WebSocketMessageType.Close)
             {

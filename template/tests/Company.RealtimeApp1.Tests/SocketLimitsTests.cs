@@ -1,0 +1,226 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Company.RealtimeApp1.Consumers;
+using Company.RealtimeApp1.Data;
+using Company.RealtimeApp1.Organizations;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace Company.RealtimeApp1.Tests;
+
+/// <summary>No client may hurt the server or other clients: every limit closes with its own code.</summary>
+public sealed class SocketLimitsTests(RealtimeApplication app) : IClassFixture<RealtimeApplication>
+{
+    [Fact]
+    public async Task AMessageOverTheLimitClosesWith1009()
+    {
+        await using var socket = await ConnectAsync();
+
+        await socket.SendTextAsync($$"""{"type":"ping","pad":"{{new string('x', 64 * 1024)}}"}""");
+
+        Assert.Equal((1009, "message too big"), await socket.ReceiveCloseAsync());
+    }
+
+    [Fact]
+    public async Task TheLimitCountsAcrossFragments()
+    {
+        await using var socket = await ConnectAsync();
+        var fragment = Encoding.UTF8.GetBytes(new string('x', 16 * 1024));
+
+        for (var i = 0; i < 5 && socket.Socket.State == WebSocketState.Open; i++)
+        {
+            try
+            {
+                await socket.Socket.SendAsync(fragment, WebSocketMessageType.Text, endOfMessage: false, CancellationToken.None);
+            }
+            catch (WebSocketException)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal((1009, "message too big"), await socket.ReceiveCloseAsync());
+    }
+
+    [Fact]
+    public async Task AMessageJustUnderTheLimitIsAccepted()
+    {
+        await using var socket = await ConnectAsync();
+        var prefix = """{"type":"ping","id":1,"pad":" """.TrimEnd();
+        var message = prefix + new string('x', (64 * 1024) - prefix.Length - 2) + "\"}";
+
+        await socket.SendTextAsync(message);
+
+        Assert.Equal(64 * 1024, Encoding.UTF8.GetByteCount(message));
+        Assert.Equal(1, (await socket.ReceiveJsonAsync("pong")).GetProperty("id").GetInt32());
+    }
+
+    [Fact]
+    public async Task ABinaryFrameClosesWith1003()
+    {
+        await using var socket = await ConnectAsync();
+
+        await socket.Socket.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+
+        Assert.Equal((1003, "binary messages are not supported"), await socket.ReceiveCloseAsync());
+    }
+
+    [Fact]
+    public async Task InvalidUtf8ClosesWith1007()
+    {
+        await using var socket = await ConnectAsync();
+
+        await socket.Socket.SendAsync(new byte[] { 0x7B, 0xC3, 0x28, 0x7D }, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+
+        Assert.Equal(1007, (await socket.ReceiveCloseAsync()).Code);
+    }
+
+    [Fact]
+    public async Task MessagesBeyondTheRateAndBurstCloseWith4029()
+    {
+        await using var socket = await ConnectAsync();
+
+        for (var i = 0; i < 60; i++)
+        {
+            await socket.SendJsonAsync(new { type = "ping", id = i });
+        }
+
+        var pongs = 0;
+        while (true)
+        {
+            var (type, payload) = await socket.ReceiveAsync();
+            if (type == WebSocketMessageType.Close)
+            {
+                break;
+            }
+
+            Assert.Equal("pong", JsonDocument.Parse(payload).RootElement.GetProperty("type").GetString());
+            pongs++;
+        }
+
+        Assert.Equal((WebSocketCloseStatus)4029, socket.Socket.CloseStatus);
+        Assert.Equal("too many messages", socket.Socket.CloseStatusDescription);
+        Assert.InRange(pongs, 40, 45);
+    }
+
+    [Fact]
+    public async Task OneConnectionMoreThanTheUserMayHaveClosesWith4029()
+    {
+        using var capped = RealtimeApplication.With(new() { ["WebSockets:MaxConnectionsPerUser"] = "2" });
+        var (_, token) = await capped.SignInNewUserAsync();
+        await using var first = await capped.ConnectAsync("/ws/notifications", token);
+        await using var second = await capped.ConnectAsync("/ws/notifications", token);
+        await first.ReceiveJsonAsync("welcome");
+        await second.ReceiveJsonAsync("welcome");
+
+        await using var third = await capped.ConnectAsync("/ws/notifications", token);
+        var (_, otherToken) = await capped.SignInNewUserAsync();
+        await using var otherUser = await capped.ConnectAsync("/ws/notifications", otherToken);
+
+        Assert.Equal((4029, "too many connections"), await third.ReceiveCloseAsync());
+        await otherUser.ReceiveJsonAsync("welcome");
+        await first.SendJsonAsync(new { type = "ping" });
+        await first.ReceiveJsonAsync("pong");
+    }
+
+    [Fact]
+    public async Task AClientThatDoesNotReadIsClosedWith1008WhileOthersKeepReceiving()
+    {
+        using var small = RealtimeApplication.With(new()
+        {
+            ["WebSockets:OutboundQueueMessages"] = "256",
+            ["WebSockets:OutboundQueueBytes"] = "2097152",
+        });
+        var (slowName, slowToken) = await small.SignInNewUserAsync();
+        var (fastName, fastToken) = await small.SignInNewUserAsync();
+        var org = await small.CreateOrganizationAsync("slow-" + Guid.NewGuid().ToString("N")[..8],
+            (slowName, OrganizationRole.Member), (fastName, OrganizationRole.Member));
+        await using var slow = await small.ConnectAsync($"/ws/events/{org.Id}", slowToken);
+        await using var fast = await small.ConnectAsync($"/ws/events/{org.Id}", fastToken);
+        await slow.ReceiveJsonAsync("welcome");
+        await fast.ReceiveJsonAsync("welcome");
+
+        const int events = 600;
+        var payload = JsonDocument.Parse(JsonSerializer.Serialize(new { pad = new string('x', 32 * 1024) })).RootElement;
+        var sender = new EventSender(Guid.Parse(new JsonWebToken(fastToken).Subject), fastName);
+        var publisher = small.Services.GetRequiredService<OrganizationEvents>();
+        var received = 0;
+        var reading = Task.Run(async () =>
+        {
+            while (received < events)
+            {
+                await fast.ReceiveJsonAsync("org.event");
+                received++;
+            }
+        });
+        for (var i = 0; i < events; i++)
+        {
+            // Publish only as fast as the reading client reads, so that only the other one falls behind.
+            while (i - Volatile.Read(ref received) > 32)
+            {
+                await Task.Delay(1);
+            }
+
+            await publisher.PublishOrgEventAsync(org.Id, sender, "flood", payload);
+        }
+
+        await reading;
+        var (code, reason) = await slow.ReceiveCloseAsync();
+
+        Assert.Equal(events, received);
+        Assert.Equal((1008, "slow consumer"), (code, reason));
+    }
+
+    [Fact]
+    public async Task AServerFaultClosesWith1011AndIsLoggedWithTheConnectionId()
+    {
+        using var broken = new RealtimeApplication();
+        var (userName, token) = await broken.SignInNewUserAsync();
+        var org = await broken.CreateOrganizationAsync("fault-" + Guid.NewGuid().ToString("N")[..8], (userName, OrganizationRole.Member));
+        await using var socket = await broken.ConnectAsync($"/ws/events/{org.Id}", token);
+        var connectionId = (await socket.ReceiveJsonAsync("welcome")).GetProperty("connectionId").GetString()!;
+        await using (var scope = broken.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<AppDbContext>().Database.ExecuteSqlRawAsync("DROP TABLE OrganizationEvents");
+        }
+
+        await socket.SendJsonAsync(new { type = "publish", @event = "boom" });
+
+        Assert.Equal((1011, "server error"), await socket.ReceiveCloseAsync());
+        Assert.Contains(broken.Logs.GetSnapshot(), record =>
+            record.Level == Microsoft.Extensions.Logging.LogLevel.Error
+            && record.Message == $"Connection {connectionId} failed; closing it with 1011"
+            && record.Exception is not null);
+    }
+
+    [Fact]
+    public async Task AClientThatDoesNotAnswerKeepAlivePingsIsCutOff()
+    {
+        using var keepAlive = RealtimeApplication.With(new()
+        {
+            ["WebSockets:KeepAliveInterval"] = "00:00:01",
+            ["WebSockets:KeepAliveTimeout"] = "00:00:01",
+        });
+        var (_, token) = await keepAlive.SignInNewUserAsync();
+        await using var socket = await keepAlive.ConnectAsync("/ws/notifications", token);
+        await socket.ReceiveJsonAsync("welcome");
+
+        // A ClientWebSocket answers pings only while a receive is pending: not receiving is not answering.
+        await Task.Delay(TimeSpan.FromSeconds(4));
+
+        await Assert.ThrowsAsync<WebSocketException>(async () =>
+        {
+            await socket.SendJsonAsync(new { type = "ping" });
+            await socket.ReceiveAsync();
+        });
+    }
+
+    private async Task<TestSocket> ConnectAsync()
+    {
+        var (_, token) = await app.SignInNewUserAsync();
+        var socket = await app.ConnectAsync("/ws/notifications", token);
+        await socket.ReceiveJsonAsync("welcome");
+        return socket;
+    }
+}
