@@ -13,6 +13,7 @@ internal sealed partial class ConsumerHost(
     StreamHub hub,
     IMessageBus bus,
     ConnectionRegistry registry,
+    RealtimeMetrics metrics,
     Auth.AccessTokenValidator accessTokens,
     TimeProvider time,
     IOptions<RealtimeOptions> options,
@@ -34,7 +35,7 @@ internal sealed partial class ConsumerHost(
 
         var settings = options.Value;
         using var socket = await WebSocketHandshake.AcceptAsync(context, settings);
-        var connection = new RealtimeConnection(socket, context.User, settings, logger);
+        var connection = new RealtimeConnection(socket, context.User, settings, metrics, logger);
         var consumer = ActivatorUtilities.CreateInstance<TConsumer>(context.RequestServices);
         var consumerContext = new ConsumerContext(connection, context, hub, bus, ReadSince(context.Request));
         // The welcome is queued before the connection is registered, so nothing (an expiry warning, a
@@ -51,6 +52,7 @@ internal sealed partial class ConsumerHost(
         }
 
         Log.Connected(logger, connection.Id, connection.Identity.UserId, context.Request.Path);
+        metrics.Connected();
         var sending = connection.SendLoopAsync();
         var receiving = admitted ? RunConsumerAsync(connection, consumer, consumerContext, settings) : WaitForCloseAsync(socket);
 
@@ -71,6 +73,7 @@ internal sealed partial class ConsumerHost(
             }
 
             Log.Disconnected(logger, connection.Id, (int?)socket.CloseStatus);
+            metrics.Disconnected((int?)socket.CloseStatus);
         }
     }
 
@@ -150,6 +153,7 @@ internal sealed partial class ConsumerHost(
                     return;
                 }
 
+                metrics.MessageReceived();
                 if (!bucket.TryTake())
                 {
                     Log.TooManyMessages(logger, connection.Id);

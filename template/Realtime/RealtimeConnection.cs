@@ -19,15 +19,17 @@ public sealed partial class RealtimeConnection
     private readonly Channel<ReadOnlyMemory<byte>> _outbound;
     private readonly int _maxQueuedBytes;
     private readonly ILogger _logger;
+    private readonly RealtimeMetrics _metrics;
     private long _queuedBytes;
     private int _closeRequested;
     private volatile bool _discardQueued;
     private WebSocketCloseStatus _closeStatus = WebSocketCloseStatus.NormalClosure;
     private string _closeReason = "";
 
-    internal RealtimeConnection(WebSocket socket, ClaimsPrincipal user, RealtimeOptions options, ILogger logger)
+    internal RealtimeConnection(WebSocket socket, ClaimsPrincipal user, RealtimeOptions options, RealtimeMetrics metrics, ILogger logger)
     {
         _socket = socket;
+        _metrics = metrics;
         _maxQueuedBytes = options.OutboundQueueBytes;
         _logger = logger;
         _outbound = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(options.OutboundQueueMessages)
@@ -125,6 +127,7 @@ public sealed partial class RealtimeConnection
                 }
 
                 await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                _metrics.MessagesSent(1);
             }
 
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)

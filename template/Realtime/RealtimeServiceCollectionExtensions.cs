@@ -15,6 +15,7 @@ internal static class RealtimeServiceCollectionExtensions
     {
         services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RealtimeOptions>, RealtimeOptionsValidator>();
+        services.AddSingleton<RealtimeMetrics>();
         services.AddSingleton<StreamHub>();
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<ConsumerHost>();

@@ -7,7 +7,7 @@ namespace Company.RealtimeApp1.Realtime;
 /// This instance's sockets, by stream. Delivery reads an immutable snapshot of a stream's members, so
 /// fan-out takes no lock and allocates nothing per recipient; joins and leaves copy the snapshot.
 /// </summary>
-public sealed class StreamHub
+public sealed class StreamHub(RealtimeMetrics metrics)
 {
     private readonly ConcurrentDictionary<string, ImmutableArray<IStreamSubscriber>> _streams = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -17,10 +17,13 @@ public sealed class StreamHub
     {
         if (_streams.TryGetValue(message.Stream, out var members))
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             foreach (var member in members)
             {
                 member.Offer(message);
             }
+
+            metrics.FannedOut(System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
     }
 

@@ -15,6 +15,7 @@ namespace Company.RealtimeApp1.Realtime;
 /// </summary>
 internal sealed partial class WebSocketAuthorizationResultHandler(
     IOptionsMonitor<RealtimeOptions> options,
+    RealtimeMetrics metrics,
     ILogger<WebSocketAuthorizationResultHandler> logger) : IAuthorizationMiddlewareResultHandler
 {
     /// <summary>How long a refused client has to answer the close frame before the connection is dropped.</summary>
@@ -36,6 +37,7 @@ internal sealed partial class WebSocketAuthorizationResultHandler(
         var status = authorizeResult.Forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status401Unauthorized;
         var settings = options.CurrentValue;
         Log.HandshakeRefused(logger, context.Request.Path, status, failure.Error);
+        metrics.HandshakeRefused(failure.Error);
         if (settings.RejectWith == HandshakeRejection.HttpStatus)
         {
             return _default.HandleAsync(next, context, policy, authorizeResult);
