@@ -88,6 +88,9 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
         builder.UseSetting("PasswordHashing:WorkFactor", "4");
         builder.UseSetting("RateLimiting:Token:PerClient", "100000");
         builder.UseSetting("RateLimiting:Token:PerUsername", "100000");
+        // A short warning, so that with `--token-minutes 1` tokens a socket is not told at once that its
+        // token is about to expire; the tests of the warning set their own.
+        builder.UseSetting("WebSockets:ExpiryWarning", "00:00:05");
         // Everything is logged, so that a test can prove no credential is, at any level.
         builder.UseSetting("Logging:LogLevel:Default", "Trace");
         builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore", "Trace");
