@@ -60,7 +60,12 @@ public sealed class OrganizationEvents(
             var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
             db.OrganizationEvents.Add(stored);
             await db.SaveChangesAsync(cancellationToken);
-            await TrimHistoryAsync(db, organizationId, cancellationToken);
+            // Trimming on every publish would double its cost; trimming every so often keeps the history
+            // bounded all the same (a few percent over OrgHistory), and resume reads the true watermark.
+            if (stored.Id % Math.Max(1, options.Value.OrgHistory / 64) == 0)
+            {
+                await TrimHistoryAsync(db, organizationId, cancellationToken);
+            }
         }
 
         await bus.PublishAsync(ToStreamMessage(stored), cancellationToken);

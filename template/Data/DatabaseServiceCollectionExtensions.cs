@@ -10,12 +10,13 @@ internal static class DatabaseServiceCollectionExtensions
     /// <summary>The EF Core context over SQLite, and a health check that the database answers.</summary>
     public static IServiceCollection AddDatabase(this IServiceCollection services)
     {
-        services.AddDbContext<AppDbContext>((provider, options) =>
+        // Pooled: a handshake or a publish borrows a context instead of building one.
+        services.AddDbContextPool<AppDbContext>((provider, options) =>
         {
             var connectionString = provider.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)
                 ?? throw new InvalidOperationException(
                     $"Set 'ConnectionStrings:{ConnectionStringName}' (for example 'Data Source=app.db').");
-            options.UseSqlite(connectionString);
+            options.UseSqlite(connectionString).AddInterceptors(new SqlitePragmas());
         });
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return services;
