@@ -17,7 +17,11 @@ public sealed class OrganizationMembershipRequirement(OrganizationRole minimumRo
     public OrganizationRole MinimumRole { get; } = minimumRole;
 }
 
-internal sealed class OrganizationMembershipHandler(AppDbContext db) : AuthorizationHandler<OrganizationMembershipRequirement>
+/// <remarks>
+/// The context is borrowed for the check only: a WebSocket request lives as long as its socket, and a
+/// scoped context would stay leased for all that time.
+/// </remarks>
+internal sealed class OrganizationMembershipHandler(IServiceScopeFactory scopes) : AuthorizationHandler<OrganizationMembershipRequirement>
 {
     public const string NotAMember = "You are not a member of this organization.";
     public const string NotAnAdmin = "Only an admin of this organization may do this.";
@@ -33,6 +37,8 @@ internal sealed class OrganizationMembershipHandler(AppDbContext db) : Authoriza
             return;
         }
 
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var role = await db.Memberships.AsNoTracking()
             .Where(m => m.OrganizationId == organizationId && m.UserId == userId)
             .Select(m => (OrganizationRole?)m.Role)

@@ -8,7 +8,7 @@ internal static class OrganizationsServiceCollectionExtensions
     public static IServiceCollection AddOrganizations(this IServiceCollection services)
     {
         services.AddScoped<OrganizationAdministration>();
-        services.AddScoped<IAuthorizationHandler, OrganizationMembershipHandler>();
+        services.AddSingleton<IAuthorizationHandler, OrganizationMembershipHandler>();
         services.AddAuthorizationBuilder().AddOrganizationPolicies();
         return services;
     }
