@@ -1,0 +1,161 @@
+namespace WsAuth.Bench;
+
+/// <summary>What one run measures and how hard: <c>--quick</c> (the default, under three minutes) or <c>--full</c>.</summary>
+internal sealed record BenchProfile
+{
+    public required string Name { get; init; }
+
+    /// <summary>Bench users seeded into the subject, spread over <see cref="Organizations"/> organizations.</summary>
+    public required int Users { get; init; }
+
+    public int Organizations { get; init; } = 10;
+
+    /// <summary>Connects in flight at once while sockets are opened.</summary>
+    public int ConnectConcurrency { get; init; } = 64;
+
+    public required int HandshakeSockets { get; init; }
+
+    public required int HandshakeRuns { get; init; }
+
+    /// <summary>Idle sockets held open for the memory figure; capped by the file-descriptor limit.</summary>
+    public required int IdleSockets { get; init; }
+
+    public required int IdleRuns { get; init; }
+
+    public required int FanOutSockets { get; init; }
+
+    /// <summary>Events published per second (over all organizations), one step each.</summary>
+    public required int[] FanOutRates { get; init; }
+
+    /// <summary>Notifications sent per second, one step each.</summary>
+    public required int[] NotificationRates { get; init; }
+
+    /// <summary>The fan-out rate at which every server's latency is compared: one the subject sustains.</summary>
+    public required int FanOutReferenceRate { get; init; }
+
+    /// <summary>The notification rate at which every server's latency is compared.</summary>
+    public required int NotificationReferenceRate { get; init; }
+
+    public required TimeSpan StepDuration { get; init; }
+
+    /// <summary>How long a step waits after its last publish for the deliveries still on their way.</summary>
+    public required TimeSpan Drain { get; init; }
+
+    public required int LadderRuns { get; init; }
+
+    /// <summary>Sockets on the users' own streams, for the notification and echo scenarios.</summary>
+    public int UserSockets { get; init; } = 1000;
+
+    public required TimeSpan EchoDuration { get; init; }
+
+    public required int EchoRuns { get; init; }
+
+    public required TimeSpan WarmUp { get; init; }
+
+    /// <summary>The whole run stops by itself after this long, whatever state it is in.</summary>
+    public required TimeSpan Deadline { get; init; }
+
+    public static BenchProfile Quick { get; } = new()
+    {
+        Name = "quick",
+        Users = 560,
+        HandshakeSockets = 500,
+        HandshakeRuns = 3,
+        IdleSockets = 5000,
+        IdleRuns = 1,
+        FanOutSockets = 2000,
+        FanOutRates = [100, 400, 1600],
+        FanOutReferenceRate = 100,
+        NotificationRates = [100, 800, 6400],
+        NotificationReferenceRate = 100,
+        StepDuration = TimeSpan.FromSeconds(1),
+        Drain = TimeSpan.FromSeconds(1),
+        LadderRuns = 1,
+        EchoDuration = TimeSpan.FromSeconds(1),
+        EchoRuns = 3,
+        WarmUp = TimeSpan.FromSeconds(0.5),
+        Deadline = TimeSpan.FromMinutes(10),
+    };
+
+    public static BenchProfile Full { get; } = new()
+    {
+        Name = "full",
+        Users = 2200,
+        HandshakeSockets = 2000,
+        HandshakeRuns = 5,
+        IdleSockets = 20_000,
+        IdleRuns = 3,
+        FanOutSockets = 10_000,
+        FanOutRates = [10, 30, 100, 300],
+        FanOutReferenceRate = 30,
+        NotificationRates = [100, 300, 1000, 3000, 10000],
+        NotificationReferenceRate = 100,
+        StepDuration = TimeSpan.FromSeconds(2.5),
+        Drain = TimeSpan.FromSeconds(1.5),
+        LadderRuns = 3,
+        EchoDuration = TimeSpan.FromSeconds(3),
+        EchoRuns = 5,
+        WarmUp = TimeSpan.FromSeconds(1),
+        Deadline = TimeSpan.FromMinutes(30),
+    };
+}
+
+internal sealed record BenchOptions(BenchProfile Profile, IReadOnlyList<string> Servers, IReadOnlyList<string> Scenarios, bool KeepTemp)
+{
+    public static readonly string[] AllServers = ["subject", "signalr", "bare"];
+
+    public static readonly string[] AllScenarios = ["idle", "handshake", "fanout", "notifications", "echo"];
+
+    public static BenchOptions? Parse(string[] args)
+    {
+        var profile = BenchProfile.Quick;
+        var servers = AllServers.ToList();
+        var scenarios = AllScenarios.ToList();
+        var keepTemp = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--quick":
+                    profile = BenchProfile.Quick;
+                    break;
+                case "--full":
+                    profile = BenchProfile.Full;
+                    break;
+                case "--servers" when i + 1 < args.Length:
+                    servers = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+                    if (servers.Count == 0 || servers.Except(AllServers).Any())
+                    {
+                        return null;
+                    }
+
+                    break;
+                case "--scenarios" when i + 1 < args.Length:
+                    scenarios = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+                    if (scenarios.Count == 0 || scenarios.Except(AllScenarios).Any())
+                    {
+                        return null;
+                    }
+
+                    break;
+                case "--keep-temp":
+                    keepTemp = true;
+                    break;
+                default:
+                    return null;
+            }
+        }
+
+        servers = [.. AllServers.Where(servers.Contains)];
+        return new BenchOptions(profile, servers, [.. AllScenarios.Where(scenarios.Contains)], keepTemp);
+    }
+
+    public const string Usage = """
+        usage: dotnet run -c Release --project bench/WsAuth.Bench -- [--quick | --full] [--servers LIST] [--scenarios LIST] [--keep-temp]
+          --quick       every scenario against every server, small and short (the default; under 3 minutes)
+          --full        the figures for the README: more sockets, longer steps, more runs
+          --servers     a subset of subject,signalr,bare (the subject always starts: it issues the users' tokens)
+          --scenarios   a subset of idle,handshake,fanout,notifications,echo
+          --keep-temp   keep bench/results/tmp (the generated app, its database and the server logs)
+        """;
+}

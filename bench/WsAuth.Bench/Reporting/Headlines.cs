@@ -1,0 +1,43 @@
+namespace WsAuth.Bench.Reporting;
+
+/// <summary>One row of the table: a figure of a scenario, whether higher is better, and the goal it is held to.</summary>
+internal sealed record Headline(
+    string Scenario, string Label, string Figure, string Unit, bool HigherIsBetter, Goal? AgainstSignalR = null, Goal? AgainstBare = null);
+
+/// <summary>A goal on the ratio subject/peer: at least (or at most) <see cref="Ratio"/>.</summary>
+internal sealed record Goal(double Ratio, bool AtLeast)
+{
+    public bool IsMet(double ratio) => AtLeast ? ratio >= Ratio : ratio <= Ratio;
+
+    public override string ToString() => $"{(AtLeast ? "≥" : "≤")} {Ratio:0.0#}×";
+}
+
+internal static class Headlines
+{
+    /// <summary>The table's rows, in order. The socket-published fan-out is the headline fan-out figure (see the README).</summary>
+    public static IReadOnlyList<Headline> All { get; } =
+    [
+        new("handshake", "Handshakes", "connects_per_s", "connects/s", true, new Goal(1.2, true)),
+        new("idle-memory", "Idle memory", "kib_per_socket", "KiB/socket (RSS)", false, new Goal(0.7, false)),
+        new("idle-memory", "Idle memory", "kib_per_socket_private", "KiB/socket (private)", false),
+        new("idle-memory", "Idle memory", "kib_per_socket_marginal", "KiB/socket, second half only (RSS)", false),
+        new("fanout-socket", "Org fan-out, publish on socket", "peak_deliveries_per_s", "deliveries/s", true, new Goal(1.5, true), new Goal(0.8, true)),
+        new("fanout-socket", "Org fan-out, publish on socket", "p50_ms", "p50 ms", false),
+        new("fanout-socket", "Org fan-out, publish on socket", "p99_ms", "p99 ms", false, new Goal(1.0, false)),
+        new("fanout-http", "Org fan-out, publish over HTTP", "peak_deliveries_per_s", "deliveries/s", true, new Goal(1.5, true), new Goal(0.8, true)),
+        new("fanout-http", "Org fan-out, publish over HTTP", "p50_ms", "p50 ms", false),
+        new("fanout-http", "Org fan-out, publish over HTTP", "p99_ms", "p99 ms", false, new Goal(1.0, false)),
+        new("notifications", "User notifications", "peak_deliveries_per_s", "deliveries/s", true),
+        new("notifications", "User notifications", "p50_ms", "p50 ms", false),
+        new("notifications", "User notifications", "p99_ms", "p99 ms", false, new Goal(1.0, false)),
+        new("echo", "Echo", "round_trips_per_s", "round trips/s", true),
+        new("echo", "Echo", "p50_ms", "p50 ms", false),
+        new("echo", "Echo", "p99_ms", "p99 ms", false, new Goal(1.0, false)),
+    ];
+
+    public static double Value(BenchReport report, Headline headline, string server) =>
+        report.Find(headline.Scenario, server)?.Figures.GetValueOrDefault(headline.Figure, double.NaN) ?? double.NaN;
+
+    public static double Ratio(double subject, double peer) =>
+        double.IsNaN(subject) || double.IsNaN(peer) || peer == 0 ? double.NaN : subject / peer;
+}

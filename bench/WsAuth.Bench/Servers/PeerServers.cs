@@ -1,0 +1,61 @@
+using System.Text.Json;
+using WsAuth.Bench.Infrastructure;
+using WsAuth.Bench.Load;
+
+namespace WsAuth.Bench.Servers;
+
+/// <summary>
+/// ASP.NET Core SignalR, set up as its docs teach: JWT bearer with the token on the query string for the
+/// hub, <c>Clients.User</c> for notifications, <c>Groups</c> for organizations. It validates the tokens the
+/// subject issued (same key, issuer and audience) and learns the memberships from a file the runner writes.
+/// </summary>
+internal sealed class SignalRServer(BenchPaths paths) : ServerUnderTest(paths)
+{
+    public override string Name => "signalr";
+
+    public override string Description => "ASP.NET Core SignalR, JSON hub protocol over WebSockets (bench/Peers/SignalRPeer)";
+
+    public override string ProjectFile => Path.Combine(Paths.Bench, "Peers", "SignalRPeer", "SignalRPeer.csproj");
+
+    public override async Task<ServerSession> StartAsync(World? world, BenchProfile profile, int? core, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(world);
+        var members = Path.Combine(Paths.Temp, "memberships.json");
+        await File.WriteAllTextAsync(members, JsonSerializer.Serialize(world.Orgs.ToDictionary(
+            org => org.IdText, org => org.Members.Select(member => member.IdText).ToArray())), cancellationToken);
+
+        Settings.Clear();
+        Settings["ASPNETCORE_ENVIRONMENT"] = "Development";
+        Settings["Jwt__Issuer"] = world.Issuer;
+        Settings["Jwt__Audience"] = world.Audience;
+        Settings["Bench__MembershipFile"] = members;
+        var environment = new Dictionary<string, string>(Settings) { ["Jwt__SigningKey"] = world.SigningKey };
+        Settings["Jwt__SigningKey"] = "(the subject's development key)";
+
+        var server = await ServerProcess.StartAsync(Name, OutputDll, Path.GetDirectoryName(ProjectFile)!, environment, core, Paths, cancellationToken);
+        var session = new ServerSession { Name = Name, Server = server, Protocol = new SignalRProtocol(), World = world, Profile = profile };
+        await server.WaitUntilReadyAsync(TimeSpan.FromMinutes(1), cancellationToken);
+        return session;
+    }
+}
+
+/// <summary>Raw Kestrel WebSockets with no authentication, no JSON and pre-serialised fan-out: the floor.</summary>
+internal sealed class BareServer(BenchPaths paths) : ServerUnderTest(paths)
+{
+    public override string Name => "bare";
+
+    public override string Description => "raw Kestrel WebSockets, no auth, no JSON, pre-serialised fan-out (bench/Peers/BarePeer)";
+
+    public override string ProjectFile => Path.Combine(Paths.Bench, "Peers", "BarePeer", "BarePeer.csproj");
+
+    public override async Task<ServerSession> StartAsync(World? world, BenchProfile profile, int? core, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(world);
+        Settings.Clear();
+        Settings["ASPNETCORE_ENVIRONMENT"] = "Development";
+        var server = await ServerProcess.StartAsync(Name, OutputDll, Path.GetDirectoryName(ProjectFile)!, Settings, core, Paths, cancellationToken);
+        var session = new ServerSession { Name = Name, Server = server, Protocol = new BareProtocol(), World = world, Profile = profile };
+        await server.WaitUntilReadyAsync(TimeSpan.FromMinutes(1), cancellationToken);
+        return session;
+    }
+}
