@@ -139,7 +139,10 @@ internal sealed class BenchSocket(SocketTarget target, WireProtocol protocol)
             return;
         }
 
-        Handler?.Invoke(this, record);
+        if (!protocol.IsKeepAlive(record))
+        {
+            Handler?.Invoke(this, record);
+        }
     }
 
     private async Task ReceiveLoopAsync()

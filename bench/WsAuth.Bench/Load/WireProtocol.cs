@@ -22,6 +22,9 @@ internal abstract class WireProtocol
     /// <summary>Sent every few seconds on every socket, when the server needs to hear from idle clients.</summary>
     public virtual ReadOnlyMemory<byte> KeepAlive => ReadOnlyMemory<byte>.Empty;
 
+    /// <summary>Whether the record is the protocol's own keep-alive (SignalR's ping), which no scenario counts.</summary>
+    public virtual bool IsKeepAlive(ReadOnlySpan<byte> record) => false;
+
     /// <summary>Whether this first message from the server means the connection is established.</summary>
     public abstract bool IsReady(ReadOnlySpan<byte> record);
 
@@ -120,6 +123,8 @@ internal sealed class SignalRProtocol : WireProtocol
     public override ReadOnlyMemory<byte> KeepAlive => PingMessage;
 
     public override bool IsReady(ReadOnlySpan<byte> record) => record.SequenceEqual("{}"u8);
+
+    public override bool IsKeepAlive(ReadOnlySpan<byte> record) => record.SequenceEqual("{\"type\":6}"u8);
 
     public override void Dispatch(BenchSocket socket, ReadOnlySpan<byte> message)
     {

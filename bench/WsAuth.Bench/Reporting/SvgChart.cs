@@ -69,7 +69,7 @@ internal static class SvgChart
     private static void BarPanel(StringBuilder svg, BenchReport report, Headline headline, int x, int y)
     {
         svg.AppendLine(Invariant($"""<rect x="{x}" y="{y}" width="{PanelWidth}" height="{PanelHeight}" fill="#f7fafc" stroke="#e2e8f0"/>"""));
-        svg.AppendLine(Invariant($"""<text x="{x + 8}" y="{y + 16}" font-weight="bold">{Escape(headline.Label)}</text>"""));
+        svg.AppendLine(Invariant($"""<text x="{x + 8}" y="{y + 16}" font-weight="bold">{Escape(ShortLabel(headline.Label))}</text>"""));
         svg.AppendLine(Invariant($"""<text x="{x + 8}" y="{y + 30}" fill="#4a5568">{Escape(headline.Unit)} {(headline.HigherIsBetter ? "(higher is better)" : "(lower is better)")}</text>"""));
         var values = Servers.Select(server => Headlines.Value(report, headline, server.Server)).ToArray();
         var max = values.Where(value => !double.IsNaN(value)).DefaultIfEmpty(0).Max();
@@ -136,6 +136,11 @@ internal static class SvgChart
 
         svg.AppendLine(Invariant($"""<text x="{left + (plotWidth / 2)}" y="{top + plotHeight + 34}" text-anchor="middle" fill="#4a5568">offered per second (hollow: the server did not keep up)</text>"""));
     }
+
+    /// <summary>A panel is narrow: the fan-out rows' labels are shortened to fit.</summary>
+    private static string ShortLabel(string label) => label
+        .Replace("Org fan-out, publish on socket", "Fan-out, socket publish", StringComparison.Ordinal)
+        .Replace("Org fan-out, publish over HTTP", "Fan-out, HTTP publish", StringComparison.Ordinal);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 

@@ -41,7 +41,8 @@ internal static class EchoScenario
             }
         });
 
-        await RunAsync(set, protocol, profile.WarmUp, cancellationToken);
+        // At least a second of warm-up: the first pings of a fresh connection set still meet cold code.
+        await RunAsync(set, protocol, profile.WarmUp > TimeSpan.FromSeconds(1) ? profile.WarmUp : TimeSpan.FromSeconds(1), cancellationToken);
         for (var run = 0; run < profile.EchoRuns; run++)
         {
             await session.WaitForQuietAsync(cancellationToken);
