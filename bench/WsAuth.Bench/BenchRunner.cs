@@ -46,7 +46,9 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
             Machine = MachineInfo(cores, openFiles, ports, pin),
             Method = MethodInfo(profile, idleSockets, pin),
         };
-        report.Method["template"] = await DescribeTemplateAsync(cancellationToken);
+        report.Method["template"] = options.SubjectDirectory is { } existing
+            ? $"(not used: the app in {existing}, --subject)"
+            : await DescribeTemplateAsync(cancellationToken);
         if (idleSockets < profile.IdleSockets)
         {
             report.Notes.Add($"idle memory measured at {idleSockets:N0} sockets, not {profile.IdleSockets:N0}: the open-files limit here is {openFiles:N0} " +
@@ -58,7 +60,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
             report.Notes.Add("server and generator were not pinned to separate cores (taskset missing or a single core)");
         }
 
-        var subject = new SubjectServer(paths);
+        var subject = new SubjectServer(paths, options.SubjectDirectory);
         // The subject always starts: it issues the tokens every server is measured with.
         var servers = new List<ServerUnderTest> { subject };
         if (options.Servers.Contains("signalr"))
@@ -80,8 +82,9 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
 
         // The subject is instantiated and built first; then it starts and seeds on the server's core while the
         // peers build on the generator's.
-        Progress.Write($"{profile.Name} run: instantiating the template (dotnet new wsauth) into " +
-            Path.GetRelativePath(paths.Root, Path.GetDirectoryName(subject.ProjectFile)!));
+        Progress.Write(options.SubjectDirectory is null
+            ? $"{profile.Name} run: instantiating the template (dotnet new wsauth) into {Path.GetRelativePath(paths.Root, Path.GetDirectoryName(subject.ProjectFile)!)}"
+            : $"{profile.Name} run: the subject is the app in {options.SubjectDirectory}");
         await subject.PrepareAsync(profile, cancellationToken);
         Progress.Write("building the subject (dotnet build -c Release)");
         await BuildAsync(subject, null, records, cancellationToken);
@@ -237,15 +240,24 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
             NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
         });
         var stamp = report.StartedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        var chart = SvgChart.Render(report);
         var files = new Dictionary<string, string>
         {
             [$"{report.Mode}-{stamp}.json"] = json,
             ["latest.json"] = json,
             ["latest.md"] = table,
-            [$"{report.Mode}.md"] = table,
-            [$"{report.Mode}.svg"] = SvgChart.Render(report),
-            ["latest.svg"] = SvgChart.Render(report),
+            ["latest.svg"] = chart,
         };
+
+        // quick.md/.svg and full.md/.svg are the figures of complete runs of the template only.
+        var complete = options.SubjectDirectory is null
+            && options.Servers.Count == BenchOptions.AllServers.Length
+            && options.Scenarios.Count == BenchOptions.AllScenarios.Length;
+        if (complete)
+        {
+            files[$"{report.Mode}.md"] = table;
+            files[$"{report.Mode}.svg"] = chart;
+        }
         foreach (var (name, content) in files)
         {
             await File.WriteAllTextAsync(Path.Combine(paths.Results, name), content, cancellationToken);

@@ -14,24 +14,51 @@ namespace WsAuth.Bench.Servers;
 /// affect setup are changed: extra seed users and organizations, a low bcrypt cost to seed and sign them in
 /// quickly, and a higher <c>/token</c> limit per client address so one address can sign in thousands of users.
 /// </summary>
-internal sealed class SubjectServer(BenchPaths paths) : ServerUnderTest(paths)
+internal sealed class SubjectServer(BenchPaths paths, string? existingApp = null) : ServerUnderTest(paths)
 {
     private const string AppName = "Bench.Subject";
     /// <summary>Setup requests in flight: each writes to SQLite, so more do not go faster.</summary>
     private const int SignInConcurrency = 4;
 
-    private string AppDirectory => Path.Combine(Paths.Temp, "subject");
+    private string AppDirectory => existingApp ?? Path.Combine(Paths.Temp, "subject");
 
     public override string Name => "subject";
 
     public override string Description => "the app generated from template/ (Development, default settings, in-memory bus)";
 
-    public override string ProjectFile => Path.Combine(AppDirectory, AppName + ".csproj");
+    public override string ProjectFile => existingApp is null
+        ? Path.Combine(AppDirectory, AppName + ".csproj")
+        : Directory.GetFiles(existingApp, "*.csproj").Single();
 
     public World? World { get; private set; }
 
     /// <summary>Instantiates the template into a fresh directory through a fresh hive, and reads its token settings.</summary>
     public override async Task PrepareAsync(BenchProfile profile, CancellationToken cancellationToken)
+    {
+        if (existingApp is not null)
+        {
+            // An app generated earlier (--subject), perhaps with a change to try: a fresh database, nothing else.
+            foreach (var database in Directory.GetFiles(existingApp, "app.db*"))
+            {
+                File.Delete(database);
+            }
+        }
+        else
+        {
+            await InstantiateAsync(cancellationToken);
+        }
+
+        var development = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppDirectory, "appsettings.Development.json"), cancellationToken))!;
+        var defaults = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppDirectory, "appsettings.json"), cancellationToken))!;
+        World = World.Create(
+            profile.Users,
+            profile.Organizations,
+            development["Jwt"]!["SigningKey"]!.GetValue<string>(),
+            defaults["Jwt"]!["Issuer"]!.GetValue<string>(),
+            defaults["Jwt"]!["Audience"]!.GetValue<string>());
+    }
+
+    private async Task InstantiateAsync(CancellationToken cancellationToken)
     {
         var hive = Path.Combine(Paths.Temp, "hive");
         foreach (var directory in new[] { hive, AppDirectory })
@@ -46,15 +73,6 @@ internal sealed class SubjectServer(BenchPaths paths) : ServerUnderTest(paths)
             Paths.Temp, TimeSpan.FromMinutes(2), cancellationToken)).EnsureSuccess("Installing the template");
         (await Command.RunAsync("dotnet", ["new", "wsauth", "-n", AppName, "-o", AppDirectory, "--debug:custom-hive", hive, "--tests", "false"],
             Paths.Temp, TimeSpan.FromMinutes(3), cancellationToken)).EnsureSuccess("Instantiating the template");
-
-        var development = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppDirectory, "appsettings.Development.json"), cancellationToken))!;
-        var defaults = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppDirectory, "appsettings.json"), cancellationToken))!;
-        World = World.Create(
-            profile.Users,
-            profile.Organizations,
-            development["Jwt"]!["SigningKey"]!.GetValue<string>(),
-            defaults["Jwt"]!["Issuer"]!.GetValue<string>(),
-            defaults["Jwt"]!["Audience"]!.GetValue<string>());
     }
 
     public override async Task<ServerSession> StartAsync(World? world, BenchProfile profile, int? core, CancellationToken cancellationToken)
