@@ -11,7 +11,10 @@ namespace Company.RealtimeApp1.Auth;
 /// Validates an access token outside the authentication middleware (an <c>auth.refresh</c> on an open
 /// socket) exactly as the JwtBearer handler does, with the same parameters and the same user checks.
 /// </summary>
-public sealed class AccessTokenValidator(IOptionsMonitor<JwtBearerOptions> bearerOptions, IServiceScopeFactory scopes)
+public sealed class AccessTokenValidator(
+    IOptionsMonitor<JwtBearerOptions> bearerOptions,
+    IServiceScopeFactory scopes,
+    AccessCache cache)
 {
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
 
@@ -32,7 +35,8 @@ public sealed class AccessTokenValidator(IOptionsMonitor<JwtBearerOptions> beare
     /// <summary>
     /// A signature proves who the token was issued to, not that they may still use it: the user must
     /// still exist, be enabled, and have the security stamp the token was issued with (a password
-    /// change rotates the stamp).
+    /// change rotates the stamp). A user let in within the last few seconds is not looked up again
+    /// (<see cref="AccessCache"/>).
     /// </summary>
     public async Task<bool> IsUserStillAllowedAsync(ClaimsPrincipal principal, CancellationToken cancellationToken)
     {
@@ -41,12 +45,24 @@ public sealed class AccessTokenValidator(IOptionsMonitor<JwtBearerOptions> beare
             return false;
         }
 
+        if (cache.TryGet(userId, AccessCache.AccountScope, out var allowedStamp) && allowedStamp == stamp)
+        {
+            return true;
+        }
+
+        var generation = cache.Generation;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var user = await db.Users.AsNoTracking()
             .Where(u => u.Id == userId)
             .Select(u => new { u.IsDisabled, u.SecurityStamp })
             .SingleOrDefaultAsync(cancellationToken);
-        return user is { IsDisabled: false } && TokenClaims.DigestSecurityStamp(user.SecurityStamp) == stamp;
+        if (user is not { IsDisabled: false } || TokenClaims.DigestSecurityStamp(user.SecurityStamp) != stamp)
+        {
+            return false;
+        }
+
+        cache.Remember(userId, AccessCache.AccountScope, stamp, generation);
+        return true;
     }
 }

@@ -28,6 +28,7 @@ internal static class AuthServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<AccessTokenIssuer>();
+        services.AddSingleton<AccessCache>();
         services.AddSingleton<AccessTokenValidator>();
         services.AddScoped<RefreshTokenStore>();
         services.AddScoped<TokenGrants>();

@@ -27,13 +27,13 @@ public sealed record OrganizationEventMessage(
 public sealed record EventSender(Guid Id, string Username);
 
 /// <summary>
-/// Per-organization events: <see cref="PublishOrgEventAsync"/> stores an event, trims the history to
-/// <c>WebSockets:OrgHistory</c> events, then broadcasts it to every member connected to the
+/// Per-organization events: <see cref="PublishOrgEventAsync"/> stores an event, broadcasts it, and trims
+/// the history to <c>WebSockets:OrgHistory</c> events. The broadcast goes to every member connected to the
 /// organization's stream, on every instance. Callable from any code.
 /// </summary>
 public sealed class OrganizationEvents(
     IServiceScopeFactory scopes,
-    IMessageBus bus,
+    StreamStore store,
     IOptions<RealtimeOptions> options,
     TimeProvider time) : IStreamHistory
 {
@@ -55,20 +55,14 @@ public sealed class OrganizationEvents(
             CreatedAt = time.GetUtcNow().UtcDateTime,
         };
 
-        await using (var scope = scopes.CreateAsyncScope())
+        await store.StoreAndPublishAsync(stored, ToStreamMessage, cancellationToken);
+        // Trimming on every publish would double its cost; trimming every so often keeps the history
+        // bounded all the same (a few percent over OrgHistory), and resume reads the true watermark.
+        if (stored.Id % Math.Max(1, options.Value.OrgHistory / 64) == 0)
         {
-            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-            db.OrganizationEvents.Add(stored);
-            await db.SaveChangesAsync(cancellationToken);
-            // Trimming on every publish would double its cost; trimming every so often keeps the history
-            // bounded all the same (a few percent over OrgHistory), and resume reads the true watermark.
-            if (stored.Id % Math.Max(1, options.Value.OrgHistory / 64) == 0)
-            {
-                await TrimHistoryAsync(db, organizationId, cancellationToken);
-            }
+            await TrimHistoryAsync(organizationId, cancellationToken);
         }
 
-        await bus.PublishAsync(ToStreamMessage(stored), cancellationToken);
         return stored.Id;
     }
 
@@ -99,8 +93,10 @@ public sealed class OrganizationEvents(
     }
 
     /// <summary>Drops all but the newest <c>OrgHistory</c> events and remembers where the history now starts.</summary>
-    private async Task TrimHistoryAsync(AppDbContext db, Guid organizationId, CancellationToken cancellationToken)
+    private async Task TrimHistoryAsync(Guid organizationId, CancellationToken cancellationToken)
     {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var lastDropped = await db.OrganizationEvents
             .Where(e => e.OrganizationId == organizationId)
             .OrderByDescending(e => e.Id)

@@ -25,7 +25,7 @@ public sealed record NotificationMessage(long Id, string Title, string Body, Jso
 /// Per-user notifications: <see cref="NotifyUserAsync"/> stores a notification and then publishes it to
 /// the user's stream, on whichever instances the user is connected. Callable from any code.
 /// </summary>
-public sealed class UserNotifications(IServiceScopeFactory scopes, IMessageBus bus, TimeProvider time) : IStreamHistory
+public sealed class UserNotifications(IServiceScopeFactory scopes, StreamStore store, TimeProvider time) : IStreamHistory
 {
     private const string StreamPrefix = "notifications:";
 
@@ -43,14 +43,7 @@ public sealed class UserNotifications(IServiceScopeFactory scopes, IMessageBus b
             CreatedAt = time.GetUtcNow().UtcDateTime,
         };
 
-        await using (var scope = scopes.CreateAsyncScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-            db.Notifications.Add(notification);
-            await db.SaveChangesAsync(cancellationToken);
-        }
-
-        await bus.PublishAsync(ToStreamMessage(notification), cancellationToken);
+        await store.StoreAndPublishAsync(notification, ToStreamMessage, cancellationToken);
         return notification.Id;
     }
 

@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace Company.RealtimeApp1.Data;
@@ -9,21 +11,36 @@ namespace Company.RealtimeApp1.Data;
 /// no corruption, at worst the last commits lost on a power cut, never on a crash of the app) drops the
 /// fsync from every commit.
 /// </summary>
+/// <remarks>
+/// Both settings belong to the native connection, which SQLite's pool keeps open across the logical
+/// opens EF Core makes, so they are applied once per native connection, not on every open.
+/// </remarks>
 internal sealed class SqlitePragmas : DbConnectionInterceptor
 {
     private const string Pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
 
+    private readonly ConditionalWeakTable<object, object> _configured = [];
+
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = Pragmas;
-        command.ExecuteNonQuery();
+        if (IsFirstOpen(connection))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = Pragmas;
+            command.ExecuteNonQuery();
+        }
     }
 
     public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        await using var command = connection.CreateCommand();
-        command.CommandText = Pragmas;
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        if (IsFirstOpen(connection))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = Pragmas;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
+
+    private bool IsFirstOpen(DbConnection connection) =>
+        connection is not SqliteConnection { Handle: { } handle } || _configured.TryAdd(handle, handle);
 }

@@ -8,7 +8,8 @@ namespace Company.RealtimeApp1.Organizations;
 /// <summary>
 /// The caller must belong to the organization named by the <c>orgId</c> route value, with at least
 /// <see cref="MinimumRole"/>. Checked against the database on every request and every WebSocket
-/// handshake, so a removed member is refused at once.
+/// handshake, except that a plain membership already seen is remembered for a few seconds
+/// (<see cref="AccessCache"/>; removing a member forgets it at once, on every instance).
 /// </summary>
 public sealed class OrganizationMembershipRequirement(OrganizationRole minimumRole) : IAuthorizationRequirement
 {
@@ -21,10 +22,14 @@ public sealed class OrganizationMembershipRequirement(OrganizationRole minimumRo
 /// The context is borrowed for the check only: a WebSocket request lives as long as its socket, and a
 /// scoped context would stay leased for all that time.
 /// </remarks>
-internal sealed class OrganizationMembershipHandler(IServiceScopeFactory scopes) : AuthorizationHandler<OrganizationMembershipRequirement>
+internal sealed class OrganizationMembershipHandler(IServiceScopeFactory scopes, AccessCache cache) : AuthorizationHandler<OrganizationMembershipRequirement>
 {
     public const string NotAMember = "You are not a member of this organization.";
     public const string NotAnAdmin = "Only an admin of this organization may do this.";
+
+    // Only membership itself is remembered: a demotion from admin withdraws nothing a member has, so
+    // no remembered answer can outlive the role it was given for.
+    private const string Member = "member";
 
     protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, OrganizationMembershipRequirement requirement)
     {
@@ -37,12 +42,25 @@ internal sealed class OrganizationMembershipHandler(IServiceScopeFactory scopes)
             return;
         }
 
+        var membershipWillDo = requirement.MinimumRole == OrganizationRole.Member;
+        if (membershipWillDo && cache.TryGet(userId, organizationId, out _))
+        {
+            context.Succeed(requirement);
+            return;
+        }
+
+        var generation = cache.Generation;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var role = await db.Memberships.AsNoTracking()
             .Where(m => m.OrganizationId == organizationId && m.UserId == userId)
             .Select(m => (OrganizationRole?)m.Role)
             .SingleOrDefaultAsync(httpContext.RequestAborted);
+        if (membershipWillDo && role is not null)
+        {
+            cache.Remember(userId, organizationId, Member, generation);
+        }
+
         if (role >= requirement.MinimumRole)
         {
             context.Succeed(requirement);

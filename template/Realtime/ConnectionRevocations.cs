@@ -11,12 +11,14 @@ internal sealed partial class RevocationJsonContext : JsonSerializerContext;
 
 /// <summary>
 /// Closes sockets whose authority was withdrawn, on every instance: a revocation travels over the
-/// message bus like any stream message, and each instance closes its own matching connections.
+/// message bus like any stream message, and each instance forgets the user's remembered access checks
+/// and closes its own matching connections.
 /// </summary>
 public sealed partial class ConnectionRevocations(
     IMessageBus bus,
     StreamHub hub,
     ConnectionRegistry registry,
+    Auth.AccessCache accessCache,
     ILogger<ConnectionRevocations> logger) : IStreamSubscriber, IHostedService
 {
     /// <summary>The bus stream revocations travel on; no client can join it (stream names of clients are the consumers').</summary>
@@ -38,6 +40,7 @@ public sealed partial class ConnectionRevocations(
             return;
         }
 
+        accessCache.Forget(revocation.UserId);
         foreach (var connection in registry.ForUser(revocation.UserId))
         {
             if (revocation.Stream is null || connection.Streams.Contains(revocation.Stream))

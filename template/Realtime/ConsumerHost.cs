@@ -36,7 +36,7 @@ internal sealed partial class ConsumerHost(
         var settings = options.Value;
         using var socket = await WebSocketHandshake.AcceptAsync(context, settings);
         var connection = new RealtimeConnection(socket, context.User, settings, metrics, logger);
-        var consumer = ActivatorUtilities.CreateInstance<TConsumer>(context.RequestServices);
+        var consumer = ConsumerFactory<TConsumer>.Create(context.RequestServices, []);
         var consumerContext = new ConsumerContext(connection, context, hub, bus, ReadSince(context.Request));
         // The welcome is queued before the connection is registered, so nothing (an expiry warning, a
         // broadcast) can overtake it; the send loop has not started, so a refused socket never sees it.
@@ -321,6 +321,12 @@ internal sealed partial class ConsumerHost(
         {
             Log.ConsumerFault(logger, exception, context.ConnectionId);
         }
+    }
+
+    /// <summary>The consumer's constructor, resolved once per type rather than by reflection per socket.</summary>
+    private static class ConsumerFactory<TConsumer> where TConsumer : WebSocketConsumer
+    {
+        public static readonly ObjectFactory<TConsumer> Create = ActivatorUtilities.CreateFactory<TConsumer>([]);
     }
 
     private static partial class Log

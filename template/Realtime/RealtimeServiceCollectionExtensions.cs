@@ -8,7 +8,8 @@ namespace Company.RealtimeApp1.Realtime;
 internal static class RealtimeServiceCollectionExtensions
 {
     /// <summary>
-    /// The WebSocket machinery: options, the local hub, the connection registry and an in-memory bus;
+    /// The WebSocket machinery: options, the local hub, the connection registry, an in-memory bus and the
+    /// store that writes stream messages before publishing them;
     /// the handshake's credentials, tickets and origin check, and its failure contract.
     /// </summary>
     public static IServiceCollection AddRealtime(this IServiceCollection services)
@@ -19,6 +20,7 @@ internal static class RealtimeServiceCollectionExtensions
         services.AddSingleton<StreamHub>();
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<ConsumerHost>();
+        services.AddSingleton<StreamStore>();
         services.TryAddSingleton<IMessageBus, InMemoryMessageBus>();
         services.AddSingleton<ConnectionRevocations>();
         services.AddHostedService(provider => provider.GetRequiredService<ConnectionRevocations>());

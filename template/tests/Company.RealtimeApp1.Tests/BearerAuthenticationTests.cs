@@ -127,6 +127,48 @@ public sealed class BearerAuthenticationTests(RealtimeApplication app) : IClassF
         await AssertInvalidTokenAsync(tokens.AccessToken);
     }
 
+    [Theory]
+    [InlineData("disabled")]
+    [InlineData("password changed")]
+    [InlineData("deleted")]
+    public async Task ATokenAcceptedAMomentAgoIsRefusedOnceItsUserLosesAccess(string change)
+    {
+        // The first request leaves the user's check remembered (AccessCache); losing access must forget it.
+        var (userName, password) = await app.CreateUniqueUserAsync();
+        var tokens = await app.SignInAsync(userName, password);
+        using var accepted = await app.CreateClient(tokens.AccessToken).GetAsync("/me");
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+
+        await app.ChangeUserAsync(userName, (users, user) => change switch
+        {
+            "disabled" => Disable(users, user),
+            "password changed" => users.ChangePasswordAsync(user, password, "a brand new passphrase"),
+            _ => users.DeleteAsync(user),
+        });
+
+        await AssertInvalidTokenAsync(tokens.AccessToken);
+    }
+
+    [Fact]
+    public async Task AUserReEnabledAfterARefusalIsLetInAtOnce()
+    {
+        // Refusals are never remembered: giving access back takes effect on the next request.
+        var (userName, password) = await app.CreateUniqueUserAsync();
+        var tokens = await app.SignInAsync(userName, password);
+        await app.ChangeUserAsync(userName, Disable);
+        await AssertInvalidTokenAsync(tokens.AccessToken);
+
+        await app.ChangeUserAsync(userName, (users, user) =>
+        {
+            user.IsDisabled = false;
+            return users.UpdateAsync(user);
+        });
+
+        // Disabling rotated nothing, so the token issued before is valid again.
+        using var response = await app.CreateClient(tokens.AccessToken).GetAsync("/me");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     [Fact]
     public async Task ChangingThePasswordInvalidatesEarlierTokens()
     {
@@ -150,6 +192,13 @@ public sealed class BearerAuthenticationTests(RealtimeApplication app) : IClassF
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("Bearer", response.Headers.WwwAuthenticate.ToString());
+    }
+
+    private static Task<Microsoft.AspNetCore.Identity.IdentityResult> Disable(
+        Microsoft.AspNetCore.Identity.UserManager<Users.User> users, Users.User user)
+    {
+        user.IsDisabled = true;
+        return users.UpdateAsync(user);
     }
 
     private async Task AssertInvalidTokenAsync(string token)

@@ -46,6 +46,30 @@ public sealed class NotificationConsumerTests(RealtimeApplication app) : IClassF
     }
 
     [Fact]
+    public async Task ConcurrentNotificationsArriveInIdOrderAndOneThatCannotBeStoredFailsAlone()
+    {
+        var user = await app.CreateUniqueUserAsync();
+        await using var socket = await ConnectAsync(user);
+        var userId = Guid.Parse((await socket.ReceiveJsonAsync("welcome")).GetProperty("user").GetProperty("id").GetString()!);
+        var notifications = app.Services.GetRequiredService<UserNotifications>();
+
+        // Sent together, so that they are stored in shared batches, one of them for a user who does not exist.
+        var sends = Enumerable.Range(0, 40).Select(i => notifications.NotifyUserAsync(userId, $"n{i}", "")).ToList();
+        var unknownUser = notifications.NotifyUserAsync(Guid.NewGuid(), "nobody", "");
+        sends.AddRange(Enumerable.Range(40, 40).Select(i => notifications.NotifyUserAsync(userId, $"n{i}", "")));
+
+        await Assert.ThrowsAsync<Microsoft.EntityFrameworkCore.DbUpdateException>(() => unknownUser);
+        var ids = await Task.WhenAll(sends);
+        var received = new List<long>();
+        for (var i = 0; i < ids.Length; i++)
+        {
+            received.Add((await socket.ReceiveJsonAsync("notification")).GetProperty("id").GetInt64());
+        }
+
+        Assert.Equal(ids.Order(), received);
+    }
+
+    [Fact]
     public async Task PingIsAnsweredWithPongEchoingItsId()
     {
         await using var socket = await ConnectAsync(await app.CreateUniqueUserAsync());

@@ -48,6 +48,26 @@ public sealed class OrganizationEventsTests(RealtimeApplication app) : IClassFix
     }
 
     [Fact]
+    public async Task EventsPublishedAtTheSameTimeArriveInIdOrder()
+    {
+        // A client resumes after the last id it saw: a later id arriving first would make it skip one.
+        var (org, admin, member) = await CreateOrganizationAsync();
+        await using var socket = await ConnectAsync(member, org.Id);
+        var events = app.Services.GetRequiredService<Consumers.OrganizationEvents>();
+        var sender = new Consumers.EventSender(admin.Id, admin.UserName);
+
+        var ids = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => events.PublishOrgEventAsync(org.Id, sender, $"e{i}")));
+
+        var received = new List<long>();
+        for (var i = 0; i < ids.Length; i++)
+        {
+            received.Add((await socket.ReceiveJsonAsync("org.event")).GetProperty("id").GetInt64());
+        }
+
+        Assert.Equal(ids.Order(), received);
+    }
+
+    [Fact]
     public async Task APublishWithoutAnEventNameIsAnInvalidMessage()
     {
         var (org, _, member) = await CreateOrganizationAsync();

@@ -1,0 +1,179 @@
+using System.Threading.Channels;
+using Company.RealtimeApp1.Data;
+
+namespace Company.RealtimeApp1.Realtime;
+
+/// <summary>
+/// Stores stream messages (a notification, an org event: any entity of <see cref="AppDbContext"/>) and
+/// then publishes them, through one writer. The writer commits whatever is waiting in one transaction
+/// (a group commit: under load, a hundred messages cost one commit, not a hundred) and publishes each
+/// batch in id order, so that the live stream never shows a later id before an earlier one, which a
+/// client resuming with <c>since</c> would otherwise skip.
+/// </summary>
+public sealed partial class StreamStore : IAsyncDisposable
+{
+    private const int MaxBatch = 256;
+
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly IServiceScopeFactory _scopes;
+    private readonly IMessageBus _bus;
+    private readonly ILogger<StreamStore> _logger;
+    private readonly Task _writer;
+
+    public StreamStore(IServiceScopeFactory scopes, IMessageBus bus, ILogger<StreamStore> logger)
+    {
+        _scopes = scopes;
+        _bus = bus;
+        _logger = logger;
+        _writer = Task.Run(WriteAsync);
+    }
+
+    /// <summary>
+    /// Inserts <paramref name="entity"/>, then publishes the message <paramref name="toMessage"/> makes of
+    /// it (its id is set by then). Completes once both are done; a publish that fails is logged, not
+    /// thrown: the message is stored, and clients catch up on it when they resume.
+    /// </summary>
+    public Task StoreAndPublishAsync<TEntity>(TEntity entity, Func<TEntity, StreamMessage> toMessage, CancellationToken cancellationToken = default)
+        where TEntity : class
+    {
+        var pending = new Pending(entity, () => toMessage(entity), cancellationToken);
+        return _queue.Writer.TryWrite(pending)
+            ? pending.Done.Task.WaitAsync(cancellationToken)
+            : Task.FromException(new InvalidOperationException("The application is stopping; nothing more is stored."));
+    }
+
+    private async Task WriteAsync()
+    {
+        var batch = new List<Pending>(MaxBatch);
+        var publishing = new List<(Pending, Task)>();
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending))
+            {
+                if (pending.CancellationToken.IsCancellationRequested)
+                {
+                    pending.Done.TrySetCanceled(pending.CancellationToken);
+                }
+                else
+                {
+                    batch.Add(pending);
+                }
+            }
+
+            var stored = await StoreAsync(batch);
+            await PublishAsync(stored, publishing);
+            foreach (var pending in stored)
+            {
+                pending.Done.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>One transaction for the batch; if it fails, one per message, so one bad message fails alone.</summary>
+    private async Task<IReadOnlyList<Pending>> StoreAsync(List<Pending> batch)
+    {
+        if (batch.Count == 0)
+        {
+            return batch;
+        }
+
+        try
+        {
+            await InsertAsync(batch);
+            return batch;
+        }
+        catch (Exception exception) when (batch.Count > 1)
+        {
+            Log.BatchFailed(_logger, exception, batch.Count);
+        }
+        catch (Exception exception)
+        {
+            batch[0].Done.TrySetException(exception);
+            return [];
+        }
+
+        var stored = new List<Pending>(batch.Count);
+        foreach (var pending in batch)
+        {
+            try
+            {
+                await InsertAsync([pending]);
+                stored.Add(pending);
+            }
+            catch (Exception exception)
+            {
+                pending.Done.TrySetException(exception);
+            }
+        }
+
+        return stored;
+    }
+
+    private async Task InsertAsync(IReadOnlyList<Pending> batch)
+    {
+        await using var scope = _scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        foreach (var pending in batch)
+        {
+            db.Add(pending.Entity);
+        }
+
+        // The callers' tokens do not apply to a transaction shared with others.
+        await db.SaveChangesAsync(CancellationToken.None);
+    }
+
+    /// <summary>Starts every publish in id order, then waits for them (an in-memory bus has finished already).</summary>
+    private async Task PublishAsync(IReadOnlyList<Pending> stored, List<(Pending Pending, Task Publish)> publishing)
+    {
+        publishing.Clear();
+        foreach (var pending in stored)
+        {
+            try
+            {
+                var publish = _bus.PublishAsync(pending.ToMessage());
+                if (!publish.IsCompletedSuccessfully)
+                {
+                    publishing.Add((pending, publish.AsTask()));
+                }
+            }
+            catch (Exception exception)
+            {
+                Log.PublishFailed(_logger, exception, pending.Entity.GetType().Name);
+            }
+        }
+
+        foreach (var (pending, publish) in publishing)
+        {
+            try
+            {
+                await publish;
+            }
+            catch (Exception exception)
+            {
+                Log.PublishFailed(_logger, exception, pending.Entity.GetType().Name);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // What was accepted is still stored and published; nothing new is accepted.
+        _queue.Writer.TryComplete();
+        await _writer;
+    }
+
+    private sealed record Pending(object Entity, Func<StreamMessage> ToMessage, CancellationToken CancellationToken)
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Storing a batch of {Count} stream messages failed; storing them one by one")]
+        public static partial void BatchFailed(ILogger logger, Exception exception, int count);
+
+        [LoggerMessage(2, LogLevel.Error, "Publishing a stored {MessageKind} failed; clients get it when they resume")]
+        public static partial void PublishFailed(ILogger logger, Exception exception, string messageKind);
+    }
+}
