@@ -52,6 +52,12 @@ internal sealed record BenchProfile
 
     public required TimeSpan WarmUp { get; init; }
 
+    /// <summary>
+    /// How long each server is connected to and disconnected from before anything is measured: long enough
+    /// for the runtime to move the hot paths to optimized code (see <c>BenchRunner.WarmUpAsync</c>).
+    /// </summary>
+    public required TimeSpan ServerWarmUp { get; init; }
+
     /// <summary>The whole run stops by itself after this long, whatever state it is in.</summary>
     public required TimeSpan Deadline { get; init; }
 
@@ -74,6 +80,7 @@ internal sealed record BenchProfile
         EchoDuration = TimeSpan.FromSeconds(1),
         EchoRuns = 3,
         WarmUp = TimeSpan.FromSeconds(0.5),
+        ServerWarmUp = TimeSpan.FromSeconds(6),
         Deadline = TimeSpan.FromMinutes(10),
     };
 
@@ -86,7 +93,7 @@ internal sealed record BenchProfile
         IdleSockets = 20_000,
         IdleRuns = 3,
         FanOutSockets = 10_000,
-        FanOutRates = [10, 30, 100, 300],
+        FanOutRates = [10, 30, 100, 300, 1000],
         FanOutReferenceRate = 30,
         NotificationRates = [100, 300, 1000, 3000, 10000],
         NotificationReferenceRate = 100,
@@ -96,6 +103,7 @@ internal sealed record BenchProfile
         EchoDuration = TimeSpan.FromSeconds(3),
         EchoRuns = 5,
         WarmUp = TimeSpan.FromSeconds(1),
+        ServerWarmUp = TimeSpan.FromSeconds(40),
         Deadline = TimeSpan.FromMinutes(30),
     };
 }

@@ -195,11 +195,27 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
         records[server.Name].BuildSeconds = Math.Round(built.Elapsed.TotalSeconds, 1);
     }
 
-    /// <summary>Opens and closes a few hundred sockets, so that the first measurement does not pay for the JIT.</summary>
+    /// <summary>
+    /// Connects and disconnects in batches, pausing between them as the measured runs do, for
+    /// <see cref="BenchProfile.ServerWarmUp"/>. The runtime starts every method unoptimized and recompiles
+    /// the hot ones in the background; for an app of the subject's size on one core that takes tens of
+    /// seconds of load, and a measurement taken earlier says more about the JIT than about the server.
+    /// </summary>
     private static async Task WarmUpAsync(ServerSession session, CancellationToken cancellationToken)
     {
-        using var set = await SocketSet.OpenAsync(session, HandshakeScenario.Targets(session.World.Users, 300, offset: 0), cancellationToken);
-        await set.CloseAsync();
+        var profile = session.Profile;
+        var elapsed = Stopwatch.StartNew();
+        var rates = new List<string>();
+        for (var batch = 0; batch == 0 || elapsed.Elapsed < profile.ServerWarmUp; batch++)
+        {
+            var targets = HandshakeScenario.Targets(session.World.Users, profile.HandshakeSockets, offset: batch * profile.HandshakeSockets);
+            using var set = await SocketSet.OpenAsync(session, targets, cancellationToken);
+            rates.Add($"{set.Sockets.Count / set.Elapsed.TotalSeconds:0}");
+            await set.CloseAsync();
+            await session.WaitForQuietAsync(cancellationToken);
+        }
+
+        Progress.Write($"  {session.Name,-8} warm-up: {rates.Count} batches of {profile.HandshakeSockets} connects in {elapsed.Elapsed.TotalSeconds:0} s, connects/s {string.Join(" ", rates)}");
     }
 
     /// <summary>Opens the sockets several scenarios share, and lets joins that finish after the welcome land.</summary>
