@@ -28,6 +28,17 @@ public static class TokenClaims
         return Guid.TryParse(principal.FindFirst(Subject)?.Value, out userId) & stamp.Length > 0;
     }
 
+    /// <summary>
+    /// The same claims in an identity that no longer references the validated token. JsonWebTokenHandler's
+    /// identity keeps the <see cref="JsonWebToken"/> it was read from (its parsed header and payload and a
+    /// second copy of every claim, about 3.5 KB), and a principal lives as long as its request: for a
+    /// WebSocket, as long as the socket.
+    /// </summary>
+    public static System.Security.Claims.ClaimsPrincipal DetachFromToken(System.Security.Claims.ClaimsPrincipal principal) =>
+        principal.Identity is System.Security.Claims.ClaimsIdentity identity
+            ? new(new CaseSensitiveClaimsIdentity(identity.Claims, identity.AuthenticationType, identity.NameClaimType, identity.RoleClaimType))
+            : principal;
+
     public static string DigestSecurityStamp(string? securityStamp) =>
         Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(securityStamp ?? "")).AsSpan(0, 16).ToArray());
 }

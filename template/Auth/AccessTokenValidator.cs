@@ -28,7 +28,8 @@ public sealed class AccessTokenValidator(
             return null;
         }
 
-        var principal = new ClaimsPrincipal(result.ClaimsIdentity);
+        // Kept for the rest of the connection (auth.refresh): without the token object it was read from.
+        var principal = TokenClaims.DetachFromToken(new ClaimsPrincipal(result.ClaimsIdentity));
         return await IsUserStillAllowedAsync(principal, cancellationToken) ? principal : null;
     }
 

@@ -1,8 +1,6 @@
 using System.Text.Json.Serialization;
 using Company.RealtimeApp1.Realtime;
 using Company.RealtimeApp1.Users;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -24,6 +22,8 @@ public sealed record SessionResponse([property: JsonPropertyName("expires_in")] 
 /// </summary>
 internal static class BrowserCredentialEndpoints
 {
+    private const string BearerPrefix = "Bearer ";
+
     public static IEndpointRouteBuilder MapBrowserCredentialEndpoints(this IEndpointRouteBuilder routes)
     {
         routes.MapPost("/ws/ticket", IssueTicketAsync)
@@ -52,8 +52,12 @@ internal static class BrowserCredentialEndpoints
         IOptionsMonitor<RealtimeOptions> options,
         CancellationToken cancellationToken)
     {
-        // The ticket stands for the very token that authenticated this request (JwtBearer's SaveToken).
-        var accessToken = await context.GetTokenAsync(JwtBearerDefaults.AuthenticationScheme, "access_token");
+        // The ticket stands for the very token that authenticated this request. On an HTTP endpoint that
+        // is the Authorization header's, which JwtBearer reads exactly so: "Bearer ", then trimmed.
+        var authorization = context.Request.Headers.Authorization.ToString();
+        var accessToken = authorization.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase)
+            ? authorization[BearerPrefix.Length..].Trim()
+            : null;
         if (string.IsNullOrEmpty(accessToken))
         {
             return TypedResults.Unauthorized();

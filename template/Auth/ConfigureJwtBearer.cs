@@ -33,8 +33,9 @@ internal sealed class ConfigureJwtBearer(IOptions<JwtOptions> jwtOptions) : ICon
             NameClaimType = TokenClaims.Name,
             RoleClaimType = TokenClaims.Role,
         };
-        // POST /ws/ticket binds a ticket to the very token that authenticated the request.
-        options.SaveToken = true;
+        // Not saved (the default is to): the token would stay in the request's AuthenticationProperties,
+        // which on a WebSocket live as long as the socket. POST /ws/ticket reads the header instead.
+        options.SaveToken = false;
         options.Events = new JwtBearerEvents
         {
             OnMessageReceived = context => context.HttpContext.RequestServices.GetRequiredService<HandshakeCredentials>().ReadAsync(context),
@@ -67,7 +68,11 @@ internal sealed class ConfigureJwtBearer(IOptions<JwtOptions> jwtOptions) : ICon
         if (!await validator.IsUserStillAllowedAsync(context.Principal, context.HttpContext.RequestAborted))
         {
             Refuse(context, HandshakeFailure.UserNoLongerAllowed);
+            return;
         }
+
+        // The request keeps its principal to the end, and a WebSocket request lasts as long as the socket.
+        context.Principal = TokenClaims.DetachFromToken(context.Principal);
     }
 
     private static void Refuse(TokenValidatedContext context, HandshakeFailure failure)

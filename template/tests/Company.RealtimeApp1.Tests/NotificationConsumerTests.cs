@@ -70,6 +70,23 @@ public sealed class NotificationConsumerTests(RealtimeApplication app) : IClassF
     }
 
     [Fact]
+    public async Task AnOpenSocketKeepsItsUsersClaimsButNotTheTokenTheyWereReadFrom()
+    {
+        // A principal lives as long as its socket; the parsed token behind it would cost kilobytes per socket.
+        var user = await app.CreateUniqueUserAsync();
+        await using var socket = await ConnectAsync(user);
+        var userId = Guid.Parse((await socket.ReceiveJsonAsync("welcome")).GetProperty("user").GetProperty("id").GetString()!);
+
+        var connection = Assert.Single(app.Services.GetRequiredService<Realtime.ConnectionRegistry>().ForUser(userId));
+
+        var identity = Assert.IsType<Microsoft.IdentityModel.Tokens.CaseSensitiveClaimsIdentity>(Assert.Single(connection.User.Identities));
+        Assert.Null(identity.SecurityToken);
+        Assert.True(identity.IsAuthenticated);
+        Assert.Equal(user.UserName, identity.Name);
+        Assert.Equal(userId.ToString(), connection.User.FindFirst(Auth.TokenClaims.Subject)?.Value);
+    }
+
+    [Fact]
     public async Task PingIsAnsweredWithPongEchoingItsId()
     {
         await using var socket = await ConnectAsync(await app.CreateUniqueUserAsync());
