@@ -11,26 +11,36 @@ namespace Company.RealtimeApp1.Auth;
 /// </summary>
 /// <remarks>
 /// Whatever withdraws access also publishes a revocation (<see cref="Realtime.ConnectionRevocations"/>),
-/// which reaches every instance and calls <see cref="Forget"/>. The lifetime only bounds how long a change
-/// made behind the app's back (a hand-edited database) goes unnoticed by a new request.
+/// which calls <see cref="Forget"/> on every instance it reaches: at once with the in-memory bus; with a
+/// bus between instances, as soon as the revocation arrives there. The lifetime bounds how long a
+/// revocation that never arrives, or a change made behind the app's back (a hand-edited database), goes
+/// unnoticed by new requests.
 /// </remarks>
 public sealed class AccessCache(TimeProvider time)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
 
-    private readonly ConcurrentDictionary<(Guid User, Guid Scope), Entry> _entries = new();
+    // The user's own account is under Organization null; nothing a client sends can name that key.
+    private readonly ConcurrentDictionary<(Guid User, Guid? Organization), Entry> _entries = new();
     private long _generation;
     private long _nextSweep;
 
-    /// <summary>What an entry is about: the user's own account, or one organization of theirs.</summary>
-    public static readonly Guid AccountScope = Guid.Empty;
-
-    /// <summary>Read before the database is asked, and handed back to <see cref="Remember"/>.</summary>
+    /// <summary>Read before the database is asked, and handed back when its answer is remembered.</summary>
     public long Generation => Interlocked.Read(ref _generation);
 
-    public bool TryGet(Guid user, Guid scope, out string value)
+    /// <summary>The security-stamp digest the user was last let in with, if that was within the lifetime.</summary>
+    public bool TryGetAccount(Guid user, out string stampDigest) => TryGet((user, null), out stampDigest);
+
+    public void RememberAccount(Guid user, string stampDigest, long generation) => Remember((user, null), stampDigest, generation);
+
+    /// <summary>Whether the user was found a member of the organization within the lifetime.</summary>
+    public bool IsRememberedMember(Guid user, Guid organization) => TryGet((user, organization), out _);
+
+    public void RememberMember(Guid user, Guid organization, long generation) => Remember((user, organization), "", generation);
+
+    private bool TryGet((Guid, Guid?) key, out string value)
     {
-        if (_entries.TryGetValue((user, scope), out var entry) && entry.ExpiresAt > time.GetTimestamp())
+        if (_entries.TryGetValue(key, out var entry) && entry.ExpiresAt > time.GetTimestamp())
         {
             value = entry.Value;
             return true;
@@ -44,17 +54,16 @@ public sealed class AccessCache(TimeProvider time)
     /// Keeps an answer read from the database, unless a revocation arrived since <paramref name="generation"/>
     /// was read: the answer may predate it.
     /// </summary>
-    public void Remember(Guid user, Guid scope, string value, long generation)
+    private void Remember((Guid, Guid?) key, string value, long generation)
     {
         var now = time.GetTimestamp();
-        var key = (user, scope);
         var entry = new Entry(value, now + (long)(Lifetime.TotalSeconds * time.TimestampFrequency));
         _entries[key] = entry;
         // Forget moves the generation before it removes entries: either it removes this one, or this
         // check sees the new generation and takes the entry back out.
         if (Generation != generation)
         {
-            _entries.TryRemove(new KeyValuePair<(Guid, Guid), Entry>(key, entry));
+            _entries.TryRemove(new KeyValuePair<(Guid, Guid?), Entry>(key, entry));
         }
 
         SweepWhenDue(now);
@@ -85,7 +94,7 @@ public sealed class AccessCache(TimeProvider time)
         {
             if (entry.ExpiresAt <= now)
             {
-                _entries.TryRemove(new KeyValuePair<(Guid, Guid), Entry>(key, entry));
+                _entries.TryRemove(new KeyValuePair<(Guid, Guid?), Entry>(key, entry));
             }
         }
     }

@@ -36,8 +36,8 @@ public sealed class AccessTokenValidator(
     /// <summary>
     /// A signature proves who the token was issued to, not that they may still use it: the user must
     /// still exist, be enabled, and have the security stamp the token was issued with (a password
-    /// change rotates the stamp). A user let in within the last few seconds is not looked up again
-    /// (<see cref="AccessCache"/>).
+    /// change rotates the stamp). A user let in within the last 30 seconds with the same stamp, and not
+    /// revoked since, is not looked up again (<see cref="AccessCache"/>).
     /// </summary>
     public async Task<bool> IsUserStillAllowedAsync(ClaimsPrincipal principal, CancellationToken cancellationToken)
     {
@@ -46,7 +46,7 @@ public sealed class AccessTokenValidator(
             return false;
         }
 
-        if (cache.TryGet(userId, AccessCache.AccountScope, out var allowedStamp) && allowedStamp == stamp)
+        if (cache.TryGetAccount(userId, out var allowedStamp) && allowedStamp == stamp)
         {
             return true;
         }
@@ -63,7 +63,7 @@ public sealed class AccessTokenValidator(
             return false;
         }
 
-        cache.Remember(userId, AccessCache.AccountScope, stamp, generation);
+        cache.RememberAccount(userId, stamp, generation);
         return true;
     }
 }

@@ -12,8 +12,9 @@ namespace Company.RealtimeApp1.Data;
 /// fsync from every commit.
 /// </summary>
 /// <remarks>
-/// Both settings belong to the native connection, which SQLite's pool keeps open across the logical
-/// opens EF Core makes, so they are applied once per native connection, not on every open.
+/// <c>journal_mode=WAL</c> is stored in the database file and <c>synchronous</c> belongs to the native
+/// connection, which SQLite's pool keeps open across the logical opens EF Core makes; so both run once per
+/// native connection, not on every open (a native connection whose PRAGMAs failed tries again next time).
 /// </remarks>
 internal sealed class SqlitePragmas : DbConnectionInterceptor
 {
@@ -23,24 +24,34 @@ internal sealed class SqlitePragmas : DbConnectionInterceptor
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
-        if (IsFirstOpen(connection))
+        if (!IsConfigured(connection))
         {
             using var command = connection.CreateCommand();
             command.CommandText = Pragmas;
             command.ExecuteNonQuery();
+            MarkConfigured(connection);
         }
     }
 
     public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        if (IsFirstOpen(connection))
+        if (!IsConfigured(connection))
         {
             await using var command = connection.CreateCommand();
             command.CommandText = Pragmas;
             await command.ExecuteNonQueryAsync(cancellationToken);
+            MarkConfigured(connection);
         }
     }
 
-    private bool IsFirstOpen(DbConnection connection) =>
-        connection is not SqliteConnection { Handle: { } handle } || _configured.TryAdd(handle, handle);
+    private bool IsConfigured(DbConnection connection) =>
+        connection is SqliteConnection { Handle: { } handle } && _configured.TryGetValue(handle, out _);
+
+    private void MarkConfigured(DbConnection connection)
+    {
+        if (connection is SqliteConnection { Handle: { } handle })
+        {
+            _configured.TryAdd(handle, handle);
+        }
+    }
 }

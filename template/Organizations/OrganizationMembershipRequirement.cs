@@ -7,9 +7,10 @@ namespace Company.RealtimeApp1.Organizations;
 
 /// <summary>
 /// The caller must belong to the organization named by the <c>orgId</c> route value, with at least
-/// <see cref="MinimumRole"/>. Checked against the database on every request and every WebSocket
-/// handshake, except that a plain membership already seen is remembered for a few seconds
-/// (<see cref="AccessCache"/>; removing a member forgets it at once, on every instance).
+/// <see cref="MinimumRole"/>. Checked against the database at every WebSocket handshake, so a removed
+/// member is refused at once. On HTTP requests that need plain membership (publishing an event), a
+/// membership found within the last 30 seconds is taken as read (<see cref="AccessCache"/>; removing the
+/// member forgets it).
 /// </summary>
 public sealed class OrganizationMembershipRequirement(OrganizationRole minimumRole) : IAuthorizationRequirement
 {
@@ -27,14 +28,11 @@ internal sealed class OrganizationMembershipHandler(IServiceScopeFactory scopes,
     public const string NotAMember = "You are not a member of this organization.";
     public const string NotAnAdmin = "Only an admin of this organization may do this.";
 
-    // Only membership itself is remembered: a demotion from admin withdraws nothing a member has, so
-    // no remembered answer can outlive the role it was given for.
-    private const string Member = "member";
-
     protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, OrganizationMembershipRequirement requirement)
     {
         if (context.Resource is not HttpContext httpContext
             || !Guid.TryParse(httpContext.GetRouteValue(OrganizationMembershipRequirement.RouteValue) as string, out var organizationId)
+            || organizationId == Guid.Empty
             || !Guid.TryParse(context.User.FindFirst(TokenClaims.Subject)?.Value, out var userId))
         {
             // An unknown or malformed organization id is refused like a non-member's: nothing to probe.
@@ -43,7 +41,7 @@ internal sealed class OrganizationMembershipHandler(IServiceScopeFactory scopes,
         }
 
         var membershipWillDo = requirement.MinimumRole == OrganizationRole.Member;
-        if (membershipWillDo && cache.TryGet(userId, organizationId, out _))
+        if (membershipWillDo && !httpContext.WebSockets.IsWebSocketRequest && cache.IsRememberedMember(userId, organizationId))
         {
             context.Succeed(requirement);
             return;
@@ -56,9 +54,11 @@ internal sealed class OrganizationMembershipHandler(IServiceScopeFactory scopes,
             .Where(m => m.OrganizationId == organizationId && m.UserId == userId)
             .Select(m => (OrganizationRole?)m.Role)
             .SingleOrDefaultAsync(httpContext.RequestAborted);
+        // Only membership itself is remembered: a demotion from admin withdraws nothing a member has, so
+        // no remembered answer can outlive the role it was given for.
         if (membershipWillDo && role is not null)
         {
-            cache.Remember(userId, organizationId, Member, generation);
+            cache.RememberMember(userId, organizationId, generation);
         }
 
         if (role >= requirement.MinimumRole)

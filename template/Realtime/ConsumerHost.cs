@@ -19,6 +19,7 @@ internal sealed partial class ConsumerHost(
     IOptions<RealtimeOptions> options,
     ILogger<ConsumerHost> logger)
 {
+    private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
     private const int ReceiveChunkBytes = 4096;
 
     public async Task RunAsync<TConsumer>(HttpContext context) where TConsumer : WebSocketConsumer
@@ -34,8 +35,9 @@ internal sealed partial class ConsumerHost(
 
         var settings = options.Value;
         using var socket = await WebSocketHandshake.AcceptAsync(context, settings);
-        // The request's headers stay in memory as long as the socket; the bearer token in them has done
-        // its job (the principal carries what it said), so it is not kept for hours, about 1 KB each.
+        // The request stays in memory as long as the socket. A token in its Authorization header has done
+        // its job (the principal carries what it said), so it is dropped rather than kept for hours, about
+        // 1 KB each; one sent in the query string, a subprotocol or the cookie stays with the request.
         context.Request.Headers.Authorization = default;
         var connection = new RealtimeConnection(socket, context.User, settings, metrics, logger);
         var consumer = ConsumerFactory<TConsumer>.Create(context.RequestServices, []);
@@ -57,14 +59,16 @@ internal sealed partial class ConsumerHost(
         metrics.Connected();
         var sending = connection.SendLoopAsync();
         var receiving = admitted ? RunConsumerAsync(connection, consumer, consumerContext, settings) : WaitForCloseAsync(socket);
+
+        // Once either side starts closing, the close handshake gets a few seconds; a client that does not
+        // answer it, or does not read at all, is then cut off rather than kept forever.
+        using var cutOff = connection.Closing.Register(() => _ = CutOffWhenStuckAsync(socket, receiving, sending));
         try
         {
             await Task.WhenAll(receiving, sending);
         }
         finally
         {
-            // Both loops are done: nothing left for the close's cut-off (see RealtimeConnection.Close) to abort.
-            connection.Ended();
             registry.Remove(connection);
             await consumerContext.LeaveAllAsync();
             if (admitted)
@@ -74,6 +78,15 @@ internal sealed partial class ConsumerHost(
 
             Log.Disconnected(logger, connection.Id, (int?)socket.CloseStatus);
             metrics.Disconnected((int?)socket.CloseStatus);
+        }
+    }
+
+    private static async Task CutOffWhenStuckAsync(WebSocket socket, Task receiving, Task sending)
+    {
+        await Task.Delay(CloseHandshakeTimeout);
+        if (!receiving.IsCompleted || !sending.IsCompleted)
+        {
+            socket.Abort();
         }
     }
 

@@ -21,6 +21,7 @@ internal static class RealtimeServiceCollectionExtensions
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<ConsumerHost>();
         services.AddSingleton<StreamStore>();
+        services.AddHostedService(provider => provider.GetRequiredService<StreamStore>());
         services.TryAddSingleton<IMessageBus, InMemoryMessageBus>();
         services.AddSingleton<ConnectionRevocations>();
         services.AddHostedService(provider => provider.GetRequiredService<ConnectionRevocations>());

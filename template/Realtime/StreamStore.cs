@@ -10,7 +10,12 @@ namespace Company.RealtimeApp1.Realtime;
 /// batch in id order, so that the live stream never shows a later id before an earlier one, which a
 /// client resuming with <c>since</c> would otherwise skip.
 /// </summary>
-public sealed partial class StreamStore : IAsyncDisposable
+/// <remarks>
+/// A message whose caller gave up (its request aborted, its socket closed) before the writer took it is
+/// dropped; once taken, it is stored and published like the others, and the caller just stops waiting.
+/// At shutdown the writer finishes what it accepted after the server has stopped taking requests.
+/// </remarks>
+public sealed partial class StreamStore : IHostedLifecycleService, IAsyncDisposable
 {
     private const int MaxBatch = 256;
 
@@ -61,11 +66,22 @@ public sealed partial class StreamStore : IAsyncDisposable
                 }
             }
 
-            var stored = await StoreAsync(batch);
-            await PublishAsync(stored, publishing);
-            foreach (var pending in stored)
+            try
             {
-                pending.Done.TrySetResult();
+                var stored = await StoreAsync(batch);
+                await PublishAsync(stored, publishing);
+                foreach (var pending in stored)
+                {
+                    pending.Done.TrySetResult();
+                }
+            }
+            catch (Exception exception)
+            {
+                // Whatever went wrong fails this batch's callers, not the writer: the next batch still goes.
+                foreach (var pending in batch)
+                {
+                    pending.Done.TrySetException(exception);
+                }
             }
         }
     }
@@ -156,12 +172,28 @@ public sealed partial class StreamStore : IAsyncDisposable
         }
     }
 
+    /// <summary>After the server has drained its requests: store and publish what was accepted, accept nothing more.</summary>
+    public async Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        await _writer.WaitAsync(cancellationToken);
+    }
+
     public async ValueTask DisposeAsync()
     {
-        // What was accepted is still stored and published; nothing new is accepted.
         _queue.Writer.TryComplete();
         await _writer;
     }
+
+    Task IHostedService.StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedService.StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     private sealed record Pending(object Entity, Func<StreamMessage> ToMessage, CancellationToken CancellationToken)
     {

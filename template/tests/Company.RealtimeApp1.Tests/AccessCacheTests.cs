@@ -12,14 +12,17 @@ public sealed class AccessCacheTests
     public void AnAnswerIsRememberedForTheLifetimeAndNoLonger()
     {
         var cache = new AccessCache(_time);
-        cache.Remember(_user, AccessCache.AccountScope, "stamp", cache.Generation);
+        cache.RememberAccount(_user, "stamp", cache.Generation);
+        cache.RememberMember(_user, _organization, cache.Generation);
 
         _time.Advance(AccessCache.Lifetime - TimeSpan.FromMilliseconds(1));
-        Assert.True(cache.TryGet(_user, AccessCache.AccountScope, out var value));
+        Assert.True(cache.TryGetAccount(_user, out var value));
         Assert.Equal("stamp", value);
+        Assert.True(cache.IsRememberedMember(_user, _organization));
 
         _time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.False(cache.TryGet(_user, AccessCache.AccountScope, out _));
+        Assert.False(cache.TryGetAccount(_user, out _));
+        Assert.False(cache.IsRememberedMember(_user, _organization));
     }
 
     [Fact]
@@ -27,15 +30,15 @@ public sealed class AccessCacheTests
     {
         var cache = new AccessCache(_time);
         var other = Guid.NewGuid();
-        cache.Remember(_user, AccessCache.AccountScope, "stamp", cache.Generation);
-        cache.Remember(_user, _organization, "member", cache.Generation);
-        cache.Remember(other, _organization, "member", cache.Generation);
+        cache.RememberAccount(_user, "stamp", cache.Generation);
+        cache.RememberMember(_user, _organization, cache.Generation);
+        cache.RememberMember(other, _organization, cache.Generation);
 
         cache.Forget(_user);
 
-        Assert.False(cache.TryGet(_user, AccessCache.AccountScope, out _));
-        Assert.False(cache.TryGet(_user, _organization, out _));
-        Assert.True(cache.TryGet(other, _organization, out _));
+        Assert.False(cache.TryGetAccount(_user, out _));
+        Assert.False(cache.IsRememberedMember(_user, _organization));
+        Assert.True(cache.IsRememberedMember(other, _organization));
     }
 
     [Fact]
@@ -46,12 +49,23 @@ public sealed class AccessCacheTests
         var generation = cache.Generation;
         cache.Forget(_user);
 
-        cache.Remember(_user, AccessCache.AccountScope, "old stamp", generation);
+        cache.RememberAccount(_user, "old stamp", generation);
 
-        Assert.False(cache.TryGet(_user, AccessCache.AccountScope, out _));
-        cache.Remember(_user, AccessCache.AccountScope, "new stamp", cache.Generation);
-        Assert.True(cache.TryGet(_user, AccessCache.AccountScope, out var value));
+        Assert.False(cache.TryGetAccount(_user, out _));
+        cache.RememberAccount(_user, "new stamp", cache.Generation);
+        Assert.True(cache.TryGetAccount(_user, out var value));
         Assert.Equal("new stamp", value);
+    }
+
+    [Theory]
+    [InlineData("00000000-0000-0000-0000-000000000000")]
+    [InlineData("6d1f0a4e-0000-4000-8000-000000000001")]
+    public void AUsersAccountIsNoMembershipOfAnyOrganization(string organization)
+    {
+        var cache = new AccessCache(_time);
+        cache.RememberAccount(_user, "stamp", cache.Generation);
+
+        Assert.False(cache.IsRememberedMember(_user, Guid.Parse(organization)));
     }
 
     private sealed class ManualTime : TimeProvider

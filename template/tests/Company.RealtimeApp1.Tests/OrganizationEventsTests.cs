@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Company.RealtimeApp1.Organizations;
+using Microsoft.EntityFrameworkCore;
 
 namespace Company.RealtimeApp1.Tests;
 
@@ -89,6 +90,41 @@ public sealed class OrganizationEventsTests(RealtimeApplication app) : IClassFix
         using var response = await app.CreateClient(outsider.Token).PostAsJsonAsync($"/api/orgs/{org.Id}/events", new { type = "x" });
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task TheHandshakeReadsMembershipFromTheDatabaseEvenRightAfterAPublishWasLetIn()
+    {
+        // Publishing remembers the membership for a while; the handshake must not rely on that.
+        var (org, _, member) = await CreateOrganizationAsync();
+        await PublishAsync(member, org.Id, "before");
+        using (var scope = app.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<Data.AppDbContext>();
+            // Behind the app's back: no revocation is published.
+            await db.Memberships.Where(m => m.OrganizationId == org.Id && m.UserId == member.Id)
+                .ExecuteDeleteAsync();
+        }
+
+        await using var socket = await app.ConnectAsync($"/ws/events/{org.Id}", member.Token);
+
+        await socket.AssertRefusedAsync(403, "forbidden", "You are not a member of this organization.");
+    }
+
+    [Fact]
+    public async Task TheAllZeroOrganizationIdIsNoOnesOrganization()
+    {
+        // A signed-in user's own checks are remembered too; none of that may pass for a membership.
+        var user = await CreateUserAsync();
+        var nil = Guid.Empty;
+        using var me = await app.CreateClient(user.Token).GetAsync("/me");
+        Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+
+        using var response = await app.CreateClient(user.Token).PostAsJsonAsync($"/api/orgs/{nil}/events", new { type = "x" });
+        await using var socket = await app.ConnectAsync($"/ws/events/{nil}", user.Token);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        await socket.AssertRefusedAsync(403, "forbidden", "You are not a member of this organization.");
     }
 
     [Fact]
