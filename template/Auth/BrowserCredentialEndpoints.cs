@@ -22,8 +22,6 @@ public sealed record SessionResponse([property: JsonPropertyName("expires_in")] 
 /// </summary>
 internal static class BrowserCredentialEndpoints
 {
-    private const string BearerPrefix = "Bearer ";
-
     public static IEndpointRouteBuilder MapBrowserCredentialEndpoints(this IEndpointRouteBuilder routes)
     {
         routes.MapPost("/ws/ticket", IssueTicketAsync)
@@ -52,12 +50,9 @@ internal static class BrowserCredentialEndpoints
         IOptionsMonitor<RealtimeOptions> options,
         CancellationToken cancellationToken)
     {
-        // The ticket stands for the very token that authenticated this request. On an HTTP endpoint that
-        // is the Authorization header's, which JwtBearer reads exactly so: "Bearer ", then trimmed.
-        var authorization = context.Request.Headers.Authorization.ToString();
-        var accessToken = authorization.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase)
-            ? authorization[BearerPrefix.Length..].Trim()
-            : null;
+        // The ticket stands for the very token that authenticated this request: on an HTTP endpoint, the
+        // Authorization header's (JwtBearer does not keep it: SaveToken is off).
+        var accessToken = HandshakeCredentials.ReadBearerToken(context.Request.Headers.Authorization.ToString());
         if (string.IsNullOrEmpty(accessToken))
         {
             return TypedResults.Unauthorized();

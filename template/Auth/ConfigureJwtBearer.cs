@@ -71,8 +71,12 @@ internal sealed class ConfigureJwtBearer(IOptions<JwtOptions> jwtOptions) : ICon
             return;
         }
 
-        // The request keeps its principal to the end, and a WebSocket request lasts as long as the socket.
-        context.Principal = TokenClaims.DetachFromToken(context.Principal);
+        // A WebSocket request keeps its principal as long as the socket: without the parsed token, then.
+        // An HTTP request is over in milliseconds, and copying its claims would buy nothing.
+        if (context.HttpContext.WebSockets.IsWebSocketRequest)
+        {
+            context.Principal = TokenClaims.DetachFromToken(context.Principal);
+        }
     }
 
     private static void Refuse(TokenValidatedContext context, HandshakeFailure failure)

@@ -80,10 +80,7 @@ internal sealed class HandshakeCredentials(IWebSocketTicketStore tickets, WebSoc
 
         foreach (var header in request.Headers.Authorization)
         {
-            if (header is not null && header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
-            {
-                Add(presented, CredentialSource.AuthorizationHeader, header[BearerPrefix.Length..].Trim());
-            }
+            Add(presented, CredentialSource.AuthorizationHeader, ReadBearerToken(header));
         }
 
         foreach (var parameter in TokenParameters)
@@ -114,6 +111,12 @@ internal sealed class HandshakeCredentials(IWebSocketTicketStore tickets, WebSoc
 
         return presented;
     }
+
+    /// <summary>The token of an <c>Authorization: Bearer</c> header, read as JwtBearer reads it; otherwise null.</summary>
+    public static string? ReadBearerToken(string? header) =>
+        header is not null && header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase)
+            ? header[BearerPrefix.Length..].Trim()
+            : null;
 
     private static void Add(List<PresentedCredential> presented, CredentialSource source, string? value)
     {

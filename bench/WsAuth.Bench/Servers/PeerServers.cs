@@ -32,10 +32,8 @@ internal sealed class SignalRServer(BenchPaths paths) : ServerUnderTest(paths)
         var environment = new Dictionary<string, string>(Settings) { ["Jwt__SigningKey"] = world.SigningKey };
         Settings["Jwt__SigningKey"] = "(the subject's development key)";
 
-        var server = await ServerProcess.StartAsync(Name, OutputDll, Path.GetDirectoryName(ProjectFile)!, environment, core, Paths, cancellationToken);
-        var session = new ServerSession { Name = Name, Server = server, Protocol = new SignalRProtocol(), World = world, Profile = profile };
-        await server.WaitUntilReadyAsync(TimeSpan.FromMinutes(1), cancellationToken);
-        return session;
+        return await StartSessionAsync(
+            Path.GetDirectoryName(ProjectFile)!, environment, new SignalRProtocol(), world, profile, core, TimeSpan.FromMinutes(1), cancellationToken);
     }
 }
 
@@ -53,9 +51,7 @@ internal sealed class BareServer(BenchPaths paths) : ServerUnderTest(paths)
         ArgumentNullException.ThrowIfNull(world);
         Settings.Clear();
         Settings["ASPNETCORE_ENVIRONMENT"] = "Development";
-        var server = await ServerProcess.StartAsync(Name, OutputDll, Path.GetDirectoryName(ProjectFile)!, Settings, core, Paths, cancellationToken);
-        var session = new ServerSession { Name = Name, Server = server, Protocol = new BareProtocol(), World = world, Profile = profile };
-        await server.WaitUntilReadyAsync(TimeSpan.FromMinutes(1), cancellationToken);
-        return session;
+        return await StartSessionAsync(
+            Path.GetDirectoryName(ProjectFile)!, Settings, new BareProtocol(), world, profile, core, TimeSpan.FromMinutes(1), cancellationToken);
     }
 }

@@ -105,6 +105,25 @@ internal abstract class ServerUnderTest(BenchPaths paths)
 
     public abstract Task<ServerSession> StartAsync(World? world, BenchProfile profile, int? core, CancellationToken cancellationToken);
 
+    /// <summary>Starts the built server in <paramref name="directory"/> and waits until it answers; stops it if it never does.</summary>
+    protected async Task<ServerSession> StartSessionAsync(
+        string directory, IReadOnlyDictionary<string, string> environment, WireProtocol protocol, World world, BenchProfile profile,
+        int? core, TimeSpan readyWithin, CancellationToken cancellationToken)
+    {
+        var server = await ServerProcess.StartAsync(Name, OutputDll, directory, environment, core, Paths, cancellationToken);
+        var session = new ServerSession { Name = Name, Server = server, Protocol = protocol, World = world, Profile = profile };
+        try
+        {
+            await server.WaitUntilReadyAsync(readyWithin, cancellationToken);
+            return session;
+        }
+        catch
+        {
+            await session.DisposeAsync();
+            throw;
+        }
+    }
+
     protected string OutputDll => Path.Combine(
         Path.GetDirectoryName(ProjectFile)!, "bin", "Release", "net10.0", Path.GetFileNameWithoutExtension(ProjectFile) + ".dll");
 }

@@ -104,11 +104,10 @@ internal sealed class SubjectServer(BenchPaths paths, string? existingApp = null
         Settings["Seed__Users__3.."] = $"{world.Users.Count} users bench0..bench{world.Users.Count - 1}";
         Settings["Seed__Organizations__2.."] = $"{world.Orgs.Count} organizations bench-org-0..{world.Orgs.Count - 1}, each with one admin";
 
-        var server = await ServerProcess.StartAsync(Name, OutputDll, AppDirectory, environment, core, Paths, cancellationToken);
-        var session = new ServerSession { Name = Name, Server = server, Protocol = new SubjectProtocol(), World = world, Profile = profile };
+        var session = await StartSessionAsync(
+            AppDirectory, environment, new SubjectProtocol(), world, profile, core, TimeSpan.FromMinutes(3), cancellationToken);
         try
         {
-            await server.WaitUntilReadyAsync(TimeSpan.FromMinutes(3), cancellationToken);
             Scenarios.Progress.Write($"subject: seeded and listening; signing in {world.Users.Count + 1} users");
             await SignInAllAsync(session, cancellationToken);
             Scenarios.Progress.Write("subject: adding the members through the admin API");

@@ -60,13 +60,7 @@ public sealed class NotificationConsumerTests(RealtimeApplication app) : IClassF
 
         await Assert.ThrowsAsync<Microsoft.EntityFrameworkCore.DbUpdateException>(() => unknownUser);
         var ids = await Task.WhenAll(sends);
-        var received = new List<long>();
-        for (var i = 0; i < ids.Length; i++)
-        {
-            received.Add((await socket.ReceiveJsonAsync("notification")).GetProperty("id").GetInt64());
-        }
-
-        Assert.Equal(ids.Order(), received);
+        Assert.Equal(ids.Order(), await socket.ReceiveIdsAsync("notification", ids.Length));
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed class TestSocket(ClientWebSocket socket) : IAsyncDisposable
         return JsonDocument.Parse(payload).RootElement.Clone();
     }
 
-    /// <summary>Receives the next message, skipping any whose type is in <paramref name="skip"/>.</summary>
+    /// <summary>Receives the next message and asserts that its type is <paramref name="expectedType"/>.</summary>
     public async Task<JsonElement> ReceiveJsonAsync(string expectedType)
     {
         var message = await ReceiveJsonAsync();
@@ -38,6 +38,18 @@ public sealed class TestSocket(ClientWebSocket socket) : IAsyncDisposable
     }
 
     /// <summary>Waits for the server's close frame and returns its code and reason.</summary>
+    /// <summary>The ids of the next <paramref name="count"/> messages, each of <paramref name="expectedType"/>, in arrival order.</summary>
+    public async Task<List<long>> ReceiveIdsAsync(string expectedType, int count)
+    {
+        var ids = new List<long>(count);
+        for (var i = 0; i < count; i++)
+        {
+            ids.Add((await ReceiveJsonAsync(expectedType)).GetProperty("id").GetInt64());
+        }
+
+        return ids;
+    }
+
     public async Task<(int Code, string? Reason)> ReceiveCloseAsync()
     {
         while (true)
