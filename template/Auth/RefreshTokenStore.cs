@@ -2,12 +2,19 @@ using System.Security.Cryptography;
 using System.Text;
 using Company.RealtimeApp1.Data;
 using Company.RealtimeApp1.Realtime;
+using Company.RealtimeApp1.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Company.RealtimeApp1.Auth;
 
-/// <summary>Issues, rotates and revokes refresh tokens (RFC 6749 §6, RFC 6819 §5.2.2.3 rotation).</summary>
+/// <summary>The outcome of a refresh: whose it was, and the token that replaces the one presented.</summary>
+internal sealed record RefreshRotation(Guid UserId, string RefreshToken);
+
+/// <summary>
+/// Issues, rotates and revokes refresh tokens (RFC 6749 §6, RFC 6819 §5.2.2.3 rotation) in families:
+/// every token descends from one sign-in, lives no longer than it, and dies with it.
+/// </summary>
 internal sealed partial class RefreshTokenStore(
     AppDbContext db,
     IOptions<JwtOptions> options,
@@ -15,73 +22,113 @@ internal sealed partial class RefreshTokenStore(
     TimeProvider time,
     ILogger<RefreshTokenStore> logger)
 {
-    /// <summary>Starts a new family (a password grant) when <paramref name="familyId"/> is null.</summary>
-    public async Task<string> IssueAsync(Guid userId, Guid? familyId, CancellationToken cancellationToken)
+    /// <summary>Starts a family for a password grant and returns its first token.</summary>
+    public async Task<string> StartFamilyAsync(User user, CancellationToken cancellationToken)
     {
-        var token = Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
         var now = time.GetUtcNow().UtcDateTime;
-        db.RefreshTokens.Add(new RefreshToken
+        var family = new RefreshTokenFamily
         {
-            TokenHash = Hash(token),
-            FamilyId = familyId ?? Guid.CreateVersion7(),
-            UserId = userId,
+            UserId = user.Id,
+            SecurityStampDigest = TokenClaims.DigestSecurityStamp(user.SecurityStamp),
             CreatedAt = now,
             ExpiresAt = now + options.Value.RefreshTokenLifetime,
-        });
+        };
+        db.RefreshTokenFamilies.Add(family);
+        var token = AddToken(family.Id, now);
         await db.SaveChangesAsync(cancellationToken);
         return token;
     }
 
     /// <summary>
-    /// Consumes a refresh token. Returns the token's record when it was live; null when it is unknown,
-    /// expired or revoked. Presenting an already consumed token revokes its whole family, because
-    /// either the client or an attacker holds a stolen copy.
+    /// Exchanges a refresh token for the next of its family, or returns null when it is unknown, its family
+    /// expired or revoked, or its user no longer holds the authority the family started with. Presenting
+    /// an already consumed token revokes the whole family, because either the client or an attacker holds
+    /// a stolen copy; of any number of concurrent redemptions of one token, one transaction decides.
     /// </summary>
-    public async Task<RefreshToken?> RedeemAsync(string token, CancellationToken cancellationToken)
+    public async Task<RefreshRotation?> RotateAsync(string token, CancellationToken cancellationToken)
     {
         var hash = Hash(token);
-        var stored = await db.RefreshTokens.AsNoTracking().SingleOrDefaultAsync(t => t.TokenHash == hash, cancellationToken);
         var now = time.GetUtcNow().UtcDateTime;
-        if (stored is null || stored.RevokedAt is not null || stored.ExpiresAt <= now)
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+
+        // The claim comes first: it takes the write lock (SQLite) or the row lock (PostgreSQL), so what this
+        // transaction reads next includes everything an earlier redemption of the same token committed.
+        var claimed = await db.RefreshTokens
+            .Where(t => t.TokenHash == hash && t.ConsumedAt == null)
+            .ExecuteUpdateAsync(t => t.SetProperty(x => x.ConsumedAt, now), cancellationToken) == 1;
+        var family = await db.RefreshTokens.Where(t => t.TokenHash == hash).Select(t => t.Family!).SingleOrDefaultAsync(cancellationToken);
+        if (family is null || family.RevokedAt is not null || family.ExpiresAt <= now)
         {
             return null;
         }
 
-        // Claim the token atomically: of two concurrent redemptions only one may succeed.
-        var claimed = stored.ConsumedAt is null && await db.RefreshTokens
-            .Where(t => t.Id == stored.Id && t.ConsumedAt == null && t.RevokedAt == null)
-            .ExecuteUpdateAsync(t => t.SetProperty(x => x.ConsumedAt, now), cancellationToken) == 1;
         if (!claimed)
         {
-            Log.ReuseDetected(logger, stored.FamilyId, stored.UserId);
-            await RevokeFamilyAsync(stored.FamilyId, stored.UserId, cancellationToken);
+            Log.ReuseDetected(logger, family.Id, family.UserId);
+            await RevokeFamilyAsync(family, now, transaction, cancellationToken);
             return null;
         }
 
-        return stored;
+        var user = await db.Users.AsNoTracking()
+            .Where(u => u.Id == family.UserId)
+            .Select(u => new { u.IsDisabled, u.SecurityStamp })
+            .SingleOrDefaultAsync(cancellationToken);
+        if (user is not { IsDisabled: false } || TokenClaims.DigestSecurityStamp(user.SecurityStamp) != family.SecurityStampDigest)
+        {
+            // Password changes and disabling revoke families themselves; this catches what they missed
+            // (a change made behind the app's back), and buries the family for good.
+            await RevokeFamilyAsync(family, now, transaction, cancellationToken);
+            return null;
+        }
+
+        var next = AddToken(family.Id, now);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new RefreshRotation(family.UserId, next);
     }
 
     /// <summary>Revokes the family of <paramref name="token"/>; unknown tokens are ignored (RFC 7009 §2.2).</summary>
     public async Task RevokeAsync(string token, CancellationToken cancellationToken)
     {
         var hash = Hash(token);
-        var family = await db.RefreshTokens.Where(t => t.TokenHash == hash)
-            .Select(t => new { t.FamilyId, t.UserId }).SingleOrDefaultAsync(cancellationToken);
+        var family = await db.RefreshTokens.Where(t => t.TokenHash == hash).Select(t => t.Family!).SingleOrDefaultAsync(cancellationToken);
         if (family is not null)
         {
-            await RevokeFamilyAsync(family.FamilyId, family.UserId, cancellationToken);
+            await RevokeFamilyAsync(family, time.GetUtcNow().UtcDateTime, transaction: null, cancellationToken);
         }
     }
 
-    /// <summary>Revokes the family and closes the user's sockets: whoever holds its tokens must sign in again.</summary>
-    private async Task RevokeFamilyAsync(Guid familyId, Guid userId, CancellationToken cancellationToken)
+    /// <summary>Revokes every family of the user: their password changed, or they were disabled.</summary>
+    public async Task RevokeAllFamiliesAsync(Guid userId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var revoked = await db.RefreshTokens
-            .Where(t => t.FamilyId == familyId && t.RevokedAt == null)
-            .ExecuteUpdateAsync(t => t.SetProperty(x => x.RevokedAt, now), cancellationToken);
-        Log.FamilyRevoked(logger, familyId, revoked);
-        await revocations.RevokeUserAsync(userId, "sign-in revoked", cancellationToken);
+        var revoked = await db.RefreshTokenFamilies
+            .Where(f => f.UserId == userId && f.RevokedAt == null)
+            .ExecuteUpdateAsync(f => f.SetProperty(x => x.RevokedAt, now), cancellationToken);
+        Log.UserFamiliesRevoked(logger, userId, revoked);
+    }
+
+    /// <summary>Revokes the family and closes the user's sockets: whoever holds its tokens must sign in again.</summary>
+    private async Task RevokeFamilyAsync(
+        RefreshTokenFamily family, DateTime now, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction? transaction, CancellationToken cancellationToken)
+    {
+        await db.RefreshTokenFamilies
+            .Where(f => f.Id == family.Id && f.RevokedAt == null)
+            .ExecuteUpdateAsync(f => f.SetProperty(x => x.RevokedAt, now), cancellationToken);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        Log.FamilyRevoked(logger, family.Id, family.UserId);
+        await revocations.RevokeUserAsync(family.UserId, "sign-in revoked", cancellationToken);
+    }
+
+    private string AddToken(Guid familyId, DateTime now)
+    {
+        var token = Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+        db.RefreshTokens.Add(new RefreshToken { TokenHash = Hash(token), FamilyId = familyId, CreatedAt = now });
+        return token;
     }
 
     private static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
@@ -93,7 +140,10 @@ internal sealed partial class RefreshTokenStore(
         [LoggerMessage(1, LogLevel.Warning, "A consumed refresh token of family {FamilyId} (user {UserId}) was presented again; revoking the family")]
         public static partial void ReuseDetected(ILogger logger, Guid familyId, Guid userId);
 
-        [LoggerMessage(2, LogLevel.Information, "Revoked refresh-token family {FamilyId} ({Count} live tokens)")]
-        public static partial void FamilyRevoked(ILogger logger, Guid familyId, int count);
+        [LoggerMessage(2, LogLevel.Information, "Revoked refresh-token family {FamilyId} of user {UserId}")]
+        public static partial void FamilyRevoked(ILogger logger, Guid familyId, Guid userId);
+
+        [LoggerMessage(3, LogLevel.Information, "Revoked {Count} refresh-token families of user {UserId}")]
+        public static partial void UserFamiliesRevoked(ILogger logger, Guid userId, int count);
     }
 }

@@ -128,7 +128,7 @@ internal sealed class TokenGrants(
         }
 
         return check.User is { } user
-            ? TypedResults.Ok(await IssueAsync(user, familyId: null, cancellationToken))
+            ? TypedResults.Ok(await IssueAsync(user, await refreshTokens.StartFamilyAsync(user, cancellationToken)))
             : TypedResults.BadRequest(check.Error);
     }
 
@@ -159,20 +159,19 @@ internal sealed class TokenGrants(
     public async Task<Results<Ok<TokenResponse>, BadRequest<OAuthError>, TooManyRequestsResult>> RefreshAsync(
         string refreshToken, CancellationToken cancellationToken)
     {
-        var redeemed = await refreshTokens.RedeemAsync(refreshToken, cancellationToken);
-        var user = redeemed is null ? null : await users.FindByIdAsync(redeemed.UserId.ToString());
-        if (redeemed is null || user is null || user.IsDisabled)
+        var rotation = await refreshTokens.RotateAsync(refreshToken, cancellationToken);
+        var user = rotation is null ? null : await users.FindByIdAsync(rotation.UserId.ToString());
+        if (rotation is null || user is null)
         {
             return TypedResults.BadRequest(OAuthError.InvalidGrant("The refresh token is invalid, expired or revoked."));
         }
 
-        return TypedResults.Ok(await IssueAsync(user, redeemed.FamilyId, cancellationToken));
+        return TypedResults.Ok(await IssueAsync(user, rotation.RefreshToken));
     }
 
-    private async Task<TokenResponse> IssueAsync(User user, Guid? familyId, CancellationToken cancellationToken)
+    private async Task<TokenResponse> IssueAsync(User user, string refreshToken)
     {
         var access = accessTokens.Issue(user, await users.GetRolesAsync(user));
-        var refresh = await refreshTokens.IssueAsync(user.Id, familyId, cancellationToken);
-        return new TokenResponse(access.Value, "Bearer", (long)access.Lifetime.TotalSeconds, refresh);
+        return new TokenResponse(access.Value, "Bearer", (long)access.Lifetime.TotalSeconds, refreshToken);
     }
 }

@@ -14,6 +14,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
 
     public DbSet<Membership> Memberships => Set<Membership>();
 
+    public DbSet<RefreshTokenFamily> RefreshTokenFamilies => Set<RefreshTokenFamily>();
+
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
 
     public DbSet<Notification> Notifications => Set<Notification>();
@@ -41,12 +43,18 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
                 .HasForeignKey(m => m.UserId).OnDelete(DeleteBehavior.Cascade);
         });
 
+        builder.Entity<RefreshTokenFamily>(family =>
+        {
+            family.Property(f => f.SecurityStampDigest).HasMaxLength(64);
+            family.HasIndex(f => f.UserId);
+            family.HasOne<User>().WithMany().HasForeignKey(f => f.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
         builder.Entity<RefreshToken>(token =>
         {
             token.Property(t => t.TokenHash).HasMaxLength(64);
             token.HasIndex(t => t.TokenHash).IsUnique();
-            token.HasIndex(t => t.FamilyId);
-            token.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+            token.HasOne(t => t.Family).WithMany().HasForeignKey(t => t.FamilyId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<Notification>(notification =>

@@ -1,3 +1,4 @@
+using Company.RealtimeApp1.Auth;
 using Company.RealtimeApp1.Data;
 using Company.RealtimeApp1.Realtime;
 using Microsoft.AspNetCore.Identity;
@@ -7,11 +8,12 @@ using Microsoft.Extensions.Options;
 namespace Company.RealtimeApp1.Users;
 
 /// <summary>
-/// Identity's user manager, closing the user's sockets (4001) when their authority ends: a new security
+/// Identity's user manager, ending every session of the user when their authority ends: a new security
 /// stamp (password change, or any change Identity treats as a credential change), disabling, deletion.
-/// Access tokens already fail on the next request; open sockets would otherwise live on.
+/// Their refresh-token families are revoked and their sockets closed (4001); access tokens already fail
+/// on the next request, but open sockets and refresh tokens would otherwise live on.
 /// </summary>
-public sealed class RevokingUserManager(
+internal sealed class RevokingUserManager(
     IUserStore<User> store,
     IOptions<IdentityOptions> optionsAccessor,
     IPasswordHasher<User> passwordHasher,
@@ -22,6 +24,7 @@ public sealed class RevokingUserManager(
     IServiceProvider services,
     ILogger<UserManager<User>> logger,
     AppDbContext db,
+    RefreshTokenStore refreshTokens,
     ConnectionRevocations revocations)
     : UserManager<User>(store, optionsAccessor, passwordHasher, userValidators, passwordValidators, keyNormalizer, errors, services, logger)
 {
@@ -34,6 +37,7 @@ public sealed class RevokingUserManager(
         var result = await base.UpdateUserAsync(user);
         if (result.Succeeded && before is not null && (before.SecurityStamp != user.SecurityStamp || (!before.IsDisabled && user.IsDisabled)))
         {
+            await refreshTokens.RevokeAllFamiliesAsync(user.Id, CancellationToken);
             await revocations.RevokeUserAsync(user.Id, "credentials changed", CancellationToken);
         }
 

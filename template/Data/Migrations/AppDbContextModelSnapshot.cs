@@ -29,21 +29,12 @@ namespace Company.RealtimeApp1.Data.Migrations
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
-                    b.Property<DateTime>("ExpiresAt")
-                        .HasColumnType("TEXT");
-
                     b.Property<Guid>("FamilyId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime?>("RevokedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("TokenHash")
                         .IsRequired()
                         .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<Guid>("UserId")
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
@@ -53,9 +44,37 @@ namespace Company.RealtimeApp1.Data.Migrations
                     b.HasIndex("TokenHash")
                         .IsUnique();
 
+                    b.ToTable("RefreshTokens");
+                });
+
+            modelBuilder.Entity("Company.RealtimeApp1.Auth.RefreshTokenFamily", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SecurityStampDigest")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
                     b.HasIndex("UserId");
 
-                    b.ToTable("RefreshTokens");
+                    b.ToTable("RefreshTokenFamilies");
                 });
 
             modelBuilder.Entity("Company.RealtimeApp1.Consumers.Notification", b =>
@@ -368,6 +387,17 @@ namespace Company.RealtimeApp1.Data.Migrations
                 });
 
             modelBuilder.Entity("Company.RealtimeApp1.Auth.RefreshToken", b =>
+                {
+                    b.HasOne("Company.RealtimeApp1.Auth.RefreshTokenFamily", "Family")
+                        .WithMany()
+                        .HasForeignKey("FamilyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Family");
+                });
+
+            modelBuilder.Entity("Company.RealtimeApp1.Auth.RefreshTokenFamily", b =>
                 {
                     b.HasOne("Company.RealtimeApp1.Users.User", null)
                         .WithMany()
