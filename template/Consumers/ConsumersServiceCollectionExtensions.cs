@@ -9,6 +9,7 @@ internal static class ConsumersServiceCollectionExtensions
     {
         services.AddSingleton<UserNotifications>();
         services.AddSingleton<OrganizationEvents>();
+        services.AddSingleton<IConnectionAuthority, OrganizationStreamAuthority>();
         return services;
     }
 

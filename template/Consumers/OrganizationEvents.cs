@@ -41,6 +41,21 @@ public sealed class OrganizationEvents(
 
     public static string StreamFor(Guid organizationId) => StreamPrefix + organizationId.ToString("N");
 
+    /// <summary>The organization of an organization's stream, or of a stream under it (<c>org:&lt;id&gt;:…</c>).</summary>
+    public static bool TryReadStream(string stream, out Guid organizationId)
+    {
+        organizationId = default;
+        var rest = stream.AsSpan();
+        if (!rest.StartsWith(StreamPrefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        rest = rest[StreamPrefix.Length..];
+        var end = rest.IndexOf(':');
+        return Guid.TryParseExact(end < 0 ? rest : rest[..end], "N", out organizationId);
+    }
+
     /// <summary>Stores the event, then broadcasts it. Returns its id.</summary>
     public async Task<long> PublishOrgEventAsync(
         Guid organizationId, EventSender sender, string type, JsonElement? data = null, CancellationToken cancellationToken = default)

@@ -76,12 +76,9 @@ internal static class OrganizationsApi
     }
 
     private static async Task<Results<NoContent, NotFound>> RemoveMemberAsync(
-        Guid orgId, Guid userId, AppDbContext db, ConnectionRevocations revocations, CancellationToken cancellationToken)
+        Guid orgId, Guid userId, OrganizationAdministration organizations, ConnectionRevocations revocations, CancellationToken cancellationToken)
     {
-        var removed = await db.Memberships
-            .Where(m => m.OrganizationId == orgId && m.UserId == userId)
-            .ExecuteDeleteAsync(cancellationToken);
-        if (removed == 0)
+        if (!await organizations.RemoveMemberAsync(orgId, userId))
         {
             return TypedResults.NotFound();
         }

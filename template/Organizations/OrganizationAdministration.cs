@@ -14,6 +14,11 @@ public readonly record struct AdministrationResult<T>(T? Value, string? Error)
     public static AdministrationResult<T> Fail(string error) => new(default, error);
 }
 
+/// <summary>One organization as the <c>orgs list</c> command shows it.</summary>
+internal sealed record OrganizationSummary(string Slug, string Name, IReadOnlyList<MemberSummary> Members);
+
+internal sealed record MemberSummary(string UserName, OrganizationRole Role);
+
 /// <summary>Creates organizations and manages their members; used by the seed, the <c>orgs</c> command and the API.</summary>
 internal sealed partial class OrganizationAdministration(AppDbContext db, UserManager<User> users)
 {
@@ -70,6 +75,33 @@ internal sealed partial class OrganizationAdministration(AppDbContext db, UserMa
 
         await db.SaveChangesAsync();
         return AdministrationResult<Membership>.Ok(membership);
+    }
+
+    /// <summary>Removes the user from the organization; false when they were not a member.</summary>
+    public async Task<bool> RemoveMemberAsync(Guid organizationId, Guid userId) =>
+        await db.Memberships.Where(m => m.OrganizationId == organizationId && m.UserId == userId).ExecuteDeleteAsync() == 1;
+
+    /// <summary>Removes the member named by slug and user name; the removed membership, or why there was none.</summary>
+    public async Task<AdministrationResult<Membership>> RemoveMemberAsync(string slug, string userName)
+    {
+        var membership = await db.Memberships.AsNoTracking()
+            .Where(m => m.Organization!.Slug == slug && m.User!.NormalizedUserName == users.NormalizeName(userName))
+            .SingleOrDefaultAsync();
+        return membership is not null && await RemoveMemberAsync(membership.OrganizationId, membership.UserId)
+            ? AdministrationResult<Membership>.Ok(membership)
+            : AdministrationResult<Membership>.Fail($"'{userName}' is not a member of '{slug}'.");
+    }
+
+    /// <summary>Every organization with its members, by slug.</summary>
+    public async Task<IReadOnlyList<OrganizationSummary>> ListAsync()
+    {
+        var organizations = await db.Organizations.AsNoTracking().OrderBy(o => o.Slug).ToListAsync();
+        var members = await db.Memberships.AsNoTracking()
+            .OrderBy(m => m.User!.UserName)
+            .Select(m => new { m.OrganizationId, Member = new MemberSummary(m.User!.UserName ?? "", m.Role) })
+            .ToListAsync();
+        var byOrganization = members.ToLookup(m => m.OrganizationId, m => m.Member);
+        return [.. organizations.Select(o => new OrganizationSummary(o.Slug, o.Name, [.. byOrganization[o.Id]]))];
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,63}$")]

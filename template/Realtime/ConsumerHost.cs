@@ -13,6 +13,7 @@ internal sealed partial class ConsumerHost(
     StreamHub hub,
     IMessageBus bus,
     ConnectionRegistry registry,
+    ConnectionAuthorityChecks authority,
     RealtimeMetrics metrics,
     Auth.AccessTokenValidator accessTokens,
     TimeProvider time,
@@ -41,7 +42,7 @@ internal sealed partial class ConsumerHost(
         context.Request.Headers.Authorization = default;
         var connection = new RealtimeConnection(socket, context.User, settings, metrics, logger);
         var consumer = ConsumerFactory<TConsumer>.Create(context.RequestServices, []);
-        var consumerContext = new ConsumerContext(connection, context, hub, bus, ReadSince(context.Request));
+        var consumerContext = new ConsumerContext(connection, context, hub, bus, authority, ReadSince(context.Request));
         // The welcome is queued before the connection is registered, so nothing (an expiry warning, a
         // broadcast) can overtake it; the send loop has not started, so a refused socket never sees it.
         var identity = connection.Identity;
@@ -301,8 +302,13 @@ internal sealed partial class ConsumerHost(
             return;
         }
 
+        // A new token renews the user's credentials, not what else the socket relies on: a membership
+        // removed meanwhile closes it rather than being renewed along with it.
         connection.Refresh(principal);
-        connection.TrySend(new AuthRefreshedMessage(connection.Identity.ExpiresAt), RealtimeJsonContext.Default.AuthRefreshedMessage);
+        if (await authority.RecheckAsync([connection], AuthorityRecheck.Refreshed, connection.Closing))
+        {
+            connection.TrySend(new AuthRefreshedMessage(connection.Identity.ExpiresAt), RealtimeJsonContext.Default.AuthRefreshedMessage);
+        }
     }
 
     private static long ReadResumeSince(JsonElement root) =>

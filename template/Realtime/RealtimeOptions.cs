@@ -58,6 +58,15 @@ public sealed class RealtimeOptions
     /// <summary>How long before the access token expires the client is told to refresh it.</summary>
     public TimeSpan ExpiryWarning { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How often every open socket is re-checked against the database (its user still enabled with the
+    /// same credentials, its memberships still held), in batches. Revocations close sockets at once; this
+    /// bounds how long a change no revocation carried (a command run in another process, a hand-edited
+    /// database) leaves a socket open.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan RecheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long a ticket from <c>POST /ws/ticket</c> stays usable.</summary>
     [Range(1, 600)]
     public int TicketSeconds { get; set; } = 30;

@@ -26,6 +26,8 @@ internal static class RealtimeServiceCollectionExtensions
         services.AddSingleton<ConnectionRevocations>();
         services.AddHostedService(provider => provider.GetRequiredService<ConnectionRevocations>());
         services.AddHostedService<ConnectionExpiry>();
+        services.AddSingleton<ConnectionAuthorityChecks>();
+        services.AddHostedService<ConnectionRecheck>();
         services.AddHostedService<ConnectionShutdown>();
 
         services.AddSingleton<IValidateOptions<RealtimeOptions>, AllowedOriginsValidator>();

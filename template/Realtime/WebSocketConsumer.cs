@@ -30,14 +30,17 @@ public sealed class ConsumerContext
 {
     private readonly StreamHub _hub;
     private readonly IMessageBus _bus;
+    private readonly ConnectionAuthorityChecks _authority;
     private readonly List<(StreamMembership Membership, IStreamHistory History)> _streams = [];
 
-    internal ConsumerContext(RealtimeConnection connection, HttpContext httpContext, StreamHub hub, IMessageBus bus, long? since)
+    internal ConsumerContext(
+        RealtimeConnection connection, HttpContext httpContext, StreamHub hub, IMessageBus bus, ConnectionAuthorityChecks authority, long? since)
     {
         Connection = connection;
         HttpContext = httpContext;
         _hub = hub;
         _bus = bus;
+        _authority = authority;
         Since = since;
     }
 
@@ -65,7 +68,8 @@ public sealed class ConsumerContext
 
     /// <summary>
     /// Joins <paramref name="stream"/>: from now on every message published to it reaches this client.
-    /// When the client connected with <c>since</c>, the stored messages after it are sent first.
+    /// When the client connected with <c>since</c>, the stored messages after it are sent first. The
+    /// connection's authority is confirmed once it is on the stream; a connection that lost it is closed.
     /// </summary>
     public async ValueTask JoinAsync(string stream, IStreamHistory? history = null)
     {
@@ -82,6 +86,13 @@ public sealed class ConsumerContext
         Connection.AddStream(stream);
         _hub.Add(stream, membership);
         await _bus.SubscribeAsync(stream, Closing);
+        // A revocation reaches only connections already on the stream, and the handshake's checks ran
+        // before this one was: a withdrawal that fell in between shows now, before anything is replayed.
+        if (!await _authority.RecheckAsync([Connection], AuthorityRecheck.Joined, Closing))
+        {
+            return;
+        }
+
         if (Since is { } since)
         {
             await ReplayAsync(membership, history, since);

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text;
 using Company.RealtimeApp1.Auth;
 using Company.RealtimeApp1.Data;
 using Company.RealtimeApp1.Organizations;
@@ -11,6 +12,7 @@ public sealed record MeResponse(Guid Id, string Username, IReadOnlyList<string> 
 
 public sealed record MyOrganization(Guid Id, string Slug, string Name, string Role);
 
+/// <summary><c>/me</c>: the signed-in user's own account.</summary>
 internal static class MeEndpoint
 {
     public static IEndpointRouteBuilder MapMe(this IEndpointRouteBuilder routes)
@@ -19,7 +21,47 @@ internal static class MeEndpoint
             .WithTags("Users")
             .WithSummary("The signed-in user, their roles and their organizations")
             .RequireAuthorization();
+        routes.MapPost("/me/password", ChangePasswordAsync)
+            .WithTags("Users")
+            .WithSummary("Changes the signed-in user's password (form current_password, new_password); every other session ends")
+            .RequireAuthorization()
+            .RequireRateLimiting(TokenRateLimiting.PerClientPolicy)
+            .WithNoStore()
+            .DisableAntiforgery();
         return routes;
+    }
+
+    private static async Task<Results<NoContent, BadRequest<OAuthError>, UnauthorizedHttpResult>> ChangePasswordAsync(
+        HttpContext context, ClaimsPrincipal principal, UserAdministration administration, CancellationToken cancellationToken)
+    {
+        var (form, error) = await CredentialForm.ReadAsync(context.Request, cancellationToken);
+        if (error is not null
+            || !CredentialForm.TryGetSingle(form!, "current_password", out var currentPassword, out error)
+            || !CredentialForm.TryGetSingle(form!, "new_password", out var newPassword, out error))
+        {
+            return TypedResults.BadRequest(error);
+        }
+
+        if (Encoding.UTF8.GetByteCount(currentPassword) > TokenEndpoints.MaxPasswordBytes)
+        {
+            return TypedResults.BadRequest(OAuthError.InvalidRequest(
+                $"The current_password parameter is longer than {TokenEndpoints.MaxPasswordBytes} bytes."));
+        }
+
+        if (!Guid.TryParse(principal.FindFirstValue(TokenClaims.Subject), out var userId))
+        {
+            return TypedResults.Unauthorized();
+        }
+
+        var changed = await administration.ChangeOwnPasswordAsync(userId, currentPassword, newPassword);
+        if (changed is null)
+        {
+            return TypedResults.BadRequest(OAuthError.InvalidGrant("The current password is incorrect."));
+        }
+
+        return changed.Succeeded
+            ? TypedResults.NoContent()
+            : TypedResults.BadRequest(OAuthError.InvalidRequest(string.Join(" ", changed.Errors.Select(e => e.Description))));
     }
 
     private static async Task<Results<Ok<MeResponse>, UnauthorizedHttpResult>> GetMeAsync(

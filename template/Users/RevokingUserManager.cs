@@ -44,6 +44,16 @@ internal sealed class RevokingUserManager(
         return result;
     }
 
+    /// <summary>
+    /// Sets a new password, validated like any other, without asking for the old one (the caller has
+    /// checked it, or is an administrator); the new security stamp ends every other session.
+    /// </summary>
+    public async Task<IdentityResult> ReplacePasswordAsync(User user, string newPassword)
+    {
+        var changed = await UpdatePasswordHash(user, newPassword, validatePassword: true);
+        return changed.Succeeded ? await UpdateUserAsync(user) : changed;
+    }
+
     public override async Task<IdentityResult> DeleteAsync(User user)
     {
         var result = await base.DeleteAsync(user);

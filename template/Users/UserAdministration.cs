@@ -1,9 +1,17 @@
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 
 namespace Company.RealtimeApp1.Users;
 
-/// <summary>Creates users and grants roles; used by the Development seed and the <c>users</c> command.</summary>
-internal sealed class UserAdministration(UserManager<User> users, RoleManager<Role> roles)
+/// <summary>One user as the <c>users list</c> command shows them.</summary>
+internal sealed record UserSummary(string UserName, IReadOnlyList<string> Roles, bool IsDisabled, bool IsLockedOut);
+
+/// <summary>
+/// Creates and administers users; used by the Development seed, the <c>users</c> command and
+/// <c>POST /me/password</c>. Every change that withdraws authority goes through <see cref="RevokingUserManager"/>,
+/// which revokes the user's refresh-token families and closes their sockets.
+/// </summary>
+internal sealed class UserAdministration(RevokingUserManager users, RoleManager<Role> roles, TimeProvider time)
 {
     public async Task<IdentityResult> CreateUserAsync(string userName, string password, IEnumerable<string> roleNames)
     {
@@ -17,6 +25,59 @@ internal sealed class UserAdministration(UserManager<User> users, RoleManager<Ro
         await users.FindByNameAsync(userName) is null
             ? await CreateUserAsync(userName, password, roleNames)
             : IdentityResult.Success;
+
+    /// <summary>Sets the user's password without the old one: an administrator's reset.</summary>
+    public Task<IdentityResult> SetPasswordAsync(string userName, string password) =>
+        ChangeAsync(userName, user => users.ReplacePasswordAsync(user, password));
+
+    public Task<IdentityResult> SetDisabledAsync(string userName, bool disabled) =>
+        ChangeAsync(userName, user =>
+        {
+            user.IsDisabled = disabled;
+            return users.UpdateAsync(user);
+        });
+
+    public Task<IdentityResult> DeleteUserAsync(string userName) => ChangeAsync(userName, users.DeleteAsync);
+
+    /// <summary>
+    /// The signed-in user's own change: the current password must be right, and a wrong one counts
+    /// towards lockout like a failed sign-in. Null when the current password is wrong or the user locked out.
+    /// </summary>
+    public async Task<IdentityResult?> ChangeOwnPasswordAsync(Guid userId, string currentPassword, string newPassword)
+    {
+        var user = await users.FindByIdAsync(userId.ToString());
+        if (user is null || user.IsDisabled || await users.IsLockedOutAsync(user))
+        {
+            return null;
+        }
+
+        if (!await users.CheckPasswordAsync(user, currentPassword))
+        {
+            await users.AccessFailedAsync(user);
+            return null;
+        }
+
+        return await users.ReplacePasswordAsync(user, newPassword);
+    }
+
+    public async Task<IReadOnlyList<UserSummary>> ListUsersAsync()
+    {
+        var now = time.GetUtcNow();
+        var all = await users.Users.AsNoTracking().OrderBy(u => u.UserName).ToListAsync();
+        var summaries = new List<UserSummary>(all.Count);
+        foreach (var user in all)
+        {
+            var userRoles = (await users.GetRolesAsync(user)).Order(StringComparer.Ordinal).ToList();
+            summaries.Add(new UserSummary(user.UserName ?? "", userRoles, user.IsDisabled, user.LockoutEnd > now));
+        }
+
+        return summaries;
+    }
+
+    private async Task<IdentityResult> ChangeAsync(string userName, Func<User, Task<IdentityResult>> change) =>
+        await users.FindByNameAsync(userName) is { } user
+            ? await change(user)
+            : IdentityResult.Failed(new IdentityError { Code = "UnknownUser", Description = $"There is no user '{userName}'." });
 
     private async Task<IdentityResult> AddToRolesAsync(User user, IEnumerable<string> roleNames)
     {

@@ -1,4 +1,5 @@
 using Company.RealtimeApp1.Data;
+using Company.RealtimeApp1.Realtime;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
@@ -19,6 +20,7 @@ internal static class UsersServiceCollectionExtensions
         services.AddSingleton<DummyPasswordHash>();
         services.AddScoped<PasswordSignIn>();
         services.AddScoped<UserAdministration>();
+        services.AddSingleton<IConnectionAuthority, UserConnectionAuthority>();
 
         services.AddIdentityCore<User>(options =>
             {

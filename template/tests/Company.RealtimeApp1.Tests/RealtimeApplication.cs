@@ -102,6 +102,7 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
         builder.UseSetting("Logging:LogLevel:Default", "Trace");
         builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore", "Trace");
         builder.UseSetting("Logging:LogLevel:Microsoft.EntityFrameworkCore", "Trace");
+        builder.UseSetting("Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command", "Trace");
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
