@@ -12,27 +12,9 @@ namespace Company.RealtimeApp1.Data.Migrations
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             // Tokens issued before families existed have no family to live in: their holders sign in again.
-            migrationBuilder.Sql("DELETE FROM \"RefreshTokens\";");
-
-            migrationBuilder.DropForeignKey(
-                name: "FK_RefreshTokens_AspNetUsers_UserId",
-                table: "RefreshTokens");
-
-            migrationBuilder.DropIndex(
-                name: "IX_RefreshTokens_UserId",
-                table: "RefreshTokens");
-
-            migrationBuilder.DropColumn(
-                name: "ExpiresAt",
-                table: "RefreshTokens");
-
-            migrationBuilder.DropColumn(
-                name: "RevokedAt",
-                table: "RefreshTokens");
-
-            migrationBuilder.DropColumn(
-                name: "UserId",
-                table: "RefreshTokens");
+            // Dropping the table rather than rebuilding it keeps the migration in one transaction on SQLite.
+            migrationBuilder.DropTable(
+                name: "RefreshTokens");
 
             migrationBuilder.CreateTable(
                 name: "RefreshTokenFamilies",
@@ -56,62 +38,92 @@ namespace Company.RealtimeApp1.Data.Migrations
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "RefreshTokens",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    TokenHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    FamilyId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    ConsumedAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RefreshTokens", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_RefreshTokens_RefreshTokenFamilies_FamilyId",
+                        column: x => x.FamilyId,
+                        principalTable: "RefreshTokenFamilies",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_RefreshTokenFamilies_UserId",
                 table: "RefreshTokenFamilies",
                 column: "UserId");
 
-            migrationBuilder.AddForeignKey(
-                name: "FK_RefreshTokens_RefreshTokenFamilies_FamilyId",
+            migrationBuilder.CreateIndex(
+                name: "IX_RefreshTokens_FamilyId",
                 table: "RefreshTokens",
-                column: "FamilyId",
-                principalTable: "RefreshTokenFamilies",
-                principalColumn: "Id",
-                onDelete: ReferentialAction.Cascade);
+                column: "FamilyId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RefreshTokens_TokenHash",
+                table: "RefreshTokens",
+                column: "TokenHash",
+                unique: true);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropForeignKey(
-                name: "FK_RefreshTokens_RefreshTokenFamilies_FamilyId",
-                table: "RefreshTokens");
+            migrationBuilder.DropTable(
+                name: "RefreshTokens");
 
             migrationBuilder.DropTable(
                 name: "RefreshTokenFamilies");
 
-            migrationBuilder.AddColumn<DateTime>(
-                name: "ExpiresAt",
-                table: "RefreshTokens",
-                type: "TEXT",
-                nullable: false,
-                defaultValue: new DateTime(1, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified));
+            migrationBuilder.CreateTable(
+                name: "RefreshTokens",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    TokenHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    FamilyId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    UserId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    ExpiresAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    ConsumedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    RevokedAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RefreshTokens", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_RefreshTokens_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
 
-            migrationBuilder.AddColumn<DateTime>(
-                name: "RevokedAt",
+            migrationBuilder.CreateIndex(
+                name: "IX_RefreshTokens_FamilyId",
                 table: "RefreshTokens",
-                type: "TEXT",
-                nullable: true);
+                column: "FamilyId");
 
-            migrationBuilder.AddColumn<Guid>(
-                name: "UserId",
+            migrationBuilder.CreateIndex(
+                name: "IX_RefreshTokens_TokenHash",
                 table: "RefreshTokens",
-                type: "TEXT",
-                nullable: false,
-                defaultValue: new Guid("00000000-0000-0000-0000-000000000000"));
+                column: "TokenHash",
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_RefreshTokens_UserId",
                 table: "RefreshTokens",
                 column: "UserId");
-
-            migrationBuilder.AddForeignKey(
-                name: "FK_RefreshTokens_AspNetUsers_UserId",
-                table: "RefreshTokens",
-                column: "UserId",
-                principalTable: "AspNetUsers",
-                principalColumn: "Id",
-                onDelete: ReferentialAction.Cascade);
         }
     }
 }

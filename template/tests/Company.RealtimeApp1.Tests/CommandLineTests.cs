@@ -56,7 +56,160 @@ public sealed class CommandLineTests : IDisposable
         Assert.StartsWith("Usage:", result.Error);
     }
 
+    [Fact]
+    public async Task UsersPasswdChangesThePasswordRevokesEverySignInAndClosesTheUsersSockets()
+    {
+        using var app = StartApp();
+        await app.CreateUserAsync("dave", OldPassword);
+        var tokens = await app.SignInAsync("dave", OldPassword);
+        await using var socket = await app.ConnectAsync("/ws/notifications", tokens.AccessToken);
+        await socket.ReceiveJsonAsync("welcome");
+
+        var result = await RunAsync(NewPassword + "\n", "users", "passwd", "dave");
+
+        Assert.Equal((0, "Changed the password of 'dave'."), (result.ExitCode, result.Output));
+        Assert.Equal((4001, "credentials changed"), await socket.ReceiveCloseAsync());
+        await AssertRefreshRefusedAsync(app, tokens.RefreshToken);
+        await AssertSignInRefusedAsync(app, "dave", OldPassword);
+        await app.SignInAsync("dave", NewPassword);
+    }
+
+    [Fact]
+    public async Task UsersDisableEndsEverySessionAndUsersEnableLetsTheUserSignInAgain()
+    {
+        using var app = StartApp();
+        await app.CreateUserAsync("dave", OldPassword);
+        var tokens = await app.SignInAsync("dave", OldPassword);
+        await using var socket = await app.ConnectAsync("/ws/notifications", tokens.AccessToken);
+        await socket.ReceiveJsonAsync("welcome");
+
+        var disabled = await RunAsync("", "users", "disable", "dave");
+
+        Assert.Equal((0, "Disabled 'dave'."), (disabled.ExitCode, disabled.Output));
+        Assert.Equal((4001, "credentials changed"), await socket.ReceiveCloseAsync());
+        await AssertSignInRefusedAsync(app, "dave", OldPassword);
+
+        var enabled = await RunAsync("", "users", "enable", "dave");
+
+        Assert.Equal((0, "Enabled 'dave'."), (enabled.ExitCode, enabled.Output));
+        await app.SignInAsync("dave", OldPassword);
+        // Disabling revoked the sign-ins it ended; enabling does not bring them back.
+        await AssertRefreshRefusedAsync(app, tokens.RefreshToken);
+    }
+
+    [Fact]
+    public async Task UsersDeleteClosesTheUsersSocketsAndTheUserIsGone()
+    {
+        using var app = StartApp();
+        await app.CreateUserAsync("dave", OldPassword);
+        var tokens = await app.SignInAsync("dave", OldPassword);
+        await using var socket = await app.ConnectAsync("/ws/notifications", tokens.AccessToken);
+        await socket.ReceiveJsonAsync("welcome");
+
+        var deleted = await RunAsync("", "users", "delete", "dave");
+
+        Assert.Equal((0, "Deleted 'dave'."), (deleted.ExitCode, deleted.Output));
+        Assert.Equal((4001, "credentials changed"), await socket.ReceiveCloseAsync());
+        await AssertSignInRefusedAsync(app, "dave", OldPassword);
+        await AssertRefreshRefusedAsync(app, tokens.RefreshToken);
+    }
+
+    [Fact]
+    public async Task UsersListShowsEveryUserWithTheirRolesAndState()
+    {
+        await RunAsync(OldPassword + "\n", "users", "add", "alice", "--role", "admin");
+        await RunAsync(OldPassword + "\n", "users", "add", "bob");
+        await RunAsync("", "users", "disable", "bob");
+
+        var list = await RunAsync("", "users", "list");
+
+        Assert.Equal((0, "alice [admin]\nbob (disabled)"), (list.ExitCode, list.Output.ReplaceLineEndings("\n")));
+    }
+
+    [Fact]
+    public async Task OrgsRemoveMemberClosesTheMembersSocketsOnThatOrganizationWith4003()
+    {
+        using var app = StartApp();
+        await app.CreateUserAsync("dave", OldPassword);
+        await RunAsync("", "orgs", "add", "initech");
+        await RunAsync("", "orgs", "add-member", "initech", "dave");
+        var tokens = await app.SignInAsync("dave", OldPassword);
+        var organization = (await app.CreateClient(tokens.AccessToken).GetFromJsonAsync<Me>("/me"))!.Organizations.Single();
+        await using var events = await app.ConnectAsync($"/ws/events/{organization.Id}", tokens.AccessToken);
+        await using var notifications = await app.ConnectAsync("/ws/notifications", tokens.AccessToken);
+        await events.ReceiveJsonAsync("welcome");
+        await notifications.ReceiveJsonAsync("welcome");
+
+        var removed = await RunAsync("", "orgs", "remove-member", "initech", "dave");
+
+        Assert.Equal((0, "Removed 'dave' from 'initech'."), (removed.ExitCode, removed.Output));
+        Assert.Equal((4003, "membership removed"), await events.ReceiveCloseAsync());
+        await notifications.SendJsonAsync(new { type = "ping" });
+        await notifications.ReceiveJsonAsync("pong");
+    }
+
+    [Fact]
+    public async Task OrgsListShowsEveryOrganizationWithItsMembers()
+    {
+        await RunAsync(OldPassword + "\n", "users", "add", "alice");
+        await RunAsync(OldPassword + "\n", "users", "add", "bob");
+        await RunAsync("", "orgs", "add", "initech", "--name", "Initech");
+        await RunAsync("", "orgs", "add", "umbrella");
+        await RunAsync("", "orgs", "add-member", "initech", "alice", "--role", "admin");
+        await RunAsync("", "orgs", "add-member", "initech", "bob");
+
+        var list = await RunAsync("", "orgs", "list");
+
+        Assert.Equal(
+            (0, "initech (Initech): alice admin, bob member\numbrella (umbrella): no members"),
+            (list.ExitCode, list.Output.ReplaceLineEndings("\n")));
+    }
+
+    [Theory]
+    [InlineData("users disable nobody", "There is no user 'nobody'.")]
+    [InlineData("users enable nobody", "There is no user 'nobody'.")]
+    [InlineData("users delete nobody", "There is no user 'nobody'.")]
+    [InlineData("orgs remove-member initech nobody", "'nobody' is not a member of 'initech'.")]
+    public async Task ACommandOnSomeoneWhoDoesNotExistFailsWithOneLine(string command, string message)
+    {
+        var result = await RunAsync("", command.Split(' '));
+
+        Assert.Equal((1, "", message), result);
+    }
+
+    [Fact]
+    public async Task UsersPasswdWithoutAPasswordFails()
+    {
+        await RunAsync(OldPassword + "\n", "users", "add", "dave");
+
+        var result = await RunAsync("", "users", "passwd", "dave");
+
+        Assert.Equal((1, "", "No password was given on standard input."), result);
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private const string OldPassword = "correct horse battery staple";
+    private const string NewPassword = "a brand new passphrase";
+
+    /// <summary>The server, on the database the commands change; it re-checks its sockets every second.</summary>
+    private RealtimeApplication StartApp() => RealtimeApplication.With(new()
+    {
+        ["ConnectionStrings:Default"] = ConnectionString,
+        ["WebSockets:RecheckInterval"] = "00:00:01",
+    });
+
+    private static async Task AssertRefreshRefusedAsync(RealtimeApplication app, string refreshToken)
+    {
+        using var response = await app.PostTokenAsync(("grant_type", "refresh_token"), ("refresh_token", refreshToken));
+        Assert.Equal(("invalid_grant", "The refresh token is invalid, expired or revoked."), await response.ReadOAuthErrorAsync());
+    }
+
+    private static async Task AssertSignInRefusedAsync(RealtimeApplication app, string userName, string password)
+    {
+        using var response = await app.PostTokenAsync(("grant_type", "password"), ("username", userName), ("password", password));
+        Assert.Equal(("invalid_grant", "The username or password is incorrect."), await response.ReadOAuthErrorAsync());
+    }
 
     private async Task<(int ExitCode, string Output, string Error)> RunAsync(string input, params string[] args)
     {

@@ -1,0 +1,115 @@
+using System.Net;
+
+namespace Company.RealtimeApp1.Tests;
+
+/// <summary><c>POST /me/password</c>: the signed-in user changes their own password, and every other session ends.</summary>
+public sealed class PasswordChangeTests(RealtimeApplication app) : IClassFixture<RealtimeApplication>
+{
+    private const string NewPassword = "a brand new passphrase";
+
+    [Fact]
+    public async Task ChangingThePasswordAnswers204AndOnlyTheNewPasswordSignsIn()
+    {
+        var (userName, password) = await app.CreateUniqueUserAsync();
+        var tokens = await app.SignInAsync(userName, password);
+
+        using var response = await ChangeAsync(tokens.AccessToken, ("current_password", password), ("new_password", NewPassword));
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+        using var old = await app.PostTokenAsync(("grant_type", "password"), ("username", userName), ("password", password));
+        Assert.Equal(("invalid_grant", "The username or password is incorrect."), await old.ReadOAuthErrorAsync());
+        await app.SignInAsync(userName, NewPassword);
+    }
+
+    [Fact]
+    public async Task ChangingThePasswordEndsEveryOtherSession()
+    {
+        var (userName, password) = await app.CreateUniqueUserAsync();
+        var laptop = await app.SignInAsync(userName, password);
+        var phone = await app.SignInAsync(userName, password);
+        await using var socket = await app.ConnectAsync("/ws/notifications", phone.AccessToken);
+        await socket.ReceiveJsonAsync("welcome");
+
+        using var response = await ChangeAsync(laptop.AccessToken, ("current_password", password), ("new_password", NewPassword));
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal((4001, "credentials changed"), await socket.ReceiveCloseAsync());
+        foreach (var refreshToken in new[] { laptop.RefreshToken, phone.RefreshToken })
+        {
+            using var refresh = await app.PostTokenAsync(("grant_type", "refresh_token"), ("refresh_token", refreshToken));
+            Assert.Equal(("invalid_grant", "The refresh token is invalid, expired or revoked."), await refresh.ReadOAuthErrorAsync());
+        }
+
+        using var me = await app.CreateClient(phone.AccessToken).GetAsync("/me");
+        Assert.Equal(HttpStatusCode.Unauthorized, me.StatusCode);
+    }
+
+    [Fact]
+    public async Task AWrongCurrentPasswordIsInvalidGrantAndChangesNothing()
+    {
+        var (userName, password) = await app.CreateUniqueUserAsync();
+        var tokens = await app.SignInAsync(userName, password);
+
+        using var response = await ChangeAsync(tokens.AccessToken, ("current_password", "not the password"), ("new_password", NewPassword));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(("invalid_grant", "The current password is incorrect."), await response.ReadOAuthErrorAsync());
+        await app.SignInAsync(userName, password);
+    }
+
+    [Fact]
+    public async Task FiveWrongCurrentPasswordsLockTheAccountOut()
+    {
+        var (userName, password) = await app.CreateUniqueUserAsync();
+        var tokens = await app.SignInAsync(userName, password);
+
+        for (var i = 0; i < 5; i++)
+        {
+            (await ChangeAsync(tokens.AccessToken, ("current_password", "not the password"), ("new_password", NewPassword))).Dispose();
+        }
+
+        using var right = await ChangeAsync(tokens.AccessToken, ("current_password", password), ("new_password", NewPassword));
+        Assert.Equal(("invalid_grant", "The current password is incorrect."), await right.ReadOAuthErrorAsync());
+        using var signIn = await app.PostTokenAsync(("grant_type", "password"), ("username", userName), ("password", password));
+        Assert.Equal(("invalid_grant", "The username or password is incorrect."), await signIn.ReadOAuthErrorAsync());
+    }
+
+    [Fact]
+    public async Task ANewPasswordBcryptWouldTruncateIsRefused()
+    {
+        var (userName, password) = await app.CreateUniqueUserAsync();
+        var tokens = await app.SignInAsync(userName, password);
+
+        using var response = await ChangeAsync(tokens.AccessToken, ("current_password", password), ("new_password", new string('x', 73)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(("invalid_request", "Passwords must be at most 72 UTF-8 bytes long."), await response.ReadOAuthErrorAsync());
+        await app.SignInAsync(userName, password);
+    }
+
+    [Fact]
+    public async Task AMissingParameterIsInvalidRequest()
+    {
+        var (userName, password) = await app.CreateUniqueUserAsync();
+        var tokens = await app.SignInAsync(userName, password);
+
+        using var response = await ChangeAsync(tokens.AccessToken, ("current_password", password));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(("invalid_request", "The 'new_password' parameter is missing."), await response.ReadOAuthErrorAsync());
+    }
+
+    [Fact]
+    public async Task WithoutABearerTokenItIs401()
+    {
+        using var response = await app.CreateClient().PostAsync(
+            "/me/password", RealtimeApplication.Form(("current_password", "x"), ("new_password", NewPassword)));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.ToString());
+    }
+
+    private Task<HttpResponseMessage> ChangeAsync(string accessToken, params (string Key, string Value)[] fields) =>
+        app.CreateClient(accessToken).PostAsync("/me/password", RealtimeApplication.Form(fields));
+}
