@@ -17,7 +17,7 @@ public enum HandshakeRejection
 }
 
 /// <summary>Bound from the <c>WebSockets</c> section: every limit and policy of the WebSocket endpoints.</summary>
-public sealed class RealtimeOptions
+public sealed class RealtimeOptions : IValidatableObject
 {
     public const string SectionName = "WebSockets";
 
@@ -45,7 +45,10 @@ public sealed class RealtimeOptions
     [Range(1, 1_000_000)]
     public int OutboundQueueMessages { get; set; } = 1024;
 
-    /// <summary>Bytes waiting to be sent to one client, the other bound on its outbound queue.</summary>
+    /// <summary>
+    /// Bytes waiting to be sent to one client, the other bound on its outbound queue. At least
+    /// <see cref="MaxMessageBytes"/>, the largest message that is ever stored and sent.
+    /// </summary>
     [Range(1024, 1024 * 1024 * 1024)]
     public int OutboundQueueBytes { get; set; } = 4 * 1024 * 1024;
 
@@ -65,6 +68,19 @@ public sealed class RealtimeOptions
     /// <summary>Stored events kept per organization for clients that resume.</summary>
     [Range(1, 1_000_000)]
     public int OrgHistory { get; set; } = 1000;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        // A stored message larger than an empty queue would close every subscriber, on every resume.
+        if (OutboundQueueBytes < MaxMessageBytes)
+        {
+            yield return new ValidationResult(
+                $"'{SectionName}:{nameof(OutboundQueueBytes)}' ({OutboundQueueBytes}) is smaller than '{SectionName}:{nameof(MaxMessageBytes)}' " +
+                $"({MaxMessageBytes}): a message that large could be stored but never delivered. " +
+                $"Make {nameof(OutboundQueueBytes)} at least {nameof(MaxMessageBytes)}.",
+                [nameof(OutboundQueueBytes)]);
+        }
+    }
 }
 
 [OptionsValidator]

@@ -137,6 +137,24 @@ public sealed class PublishedMessageLimitTests(RealtimeApplication app) : IClass
         Assert.Equal("[]", await target.CreateClient(recipient.Token).GetStringAsync("/api/notifications"));
     }
 
+    [Theory]
+    [InlineData("Testing")]
+    [InlineData("Development")]
+    public async Task AnEventBodyThatIsNotJsonIs400WithAJsonBody(string environment)
+    {
+        using var target = RealtimeApplication.With([], environment);
+        var (org, admin, _) = await CreateOrganizationAsync(target);
+        using var content = new StringContent("{\"type\":", Encoding.UTF8, "application/json");
+
+        using var response = await target.CreateClient(admin.Token).PostAsync($"/api/orgs/{org.Id}/events", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(400, problem.GetProperty("status").GetInt32());
+        Assert.Equal("The body is not the expected JSON object.", problem.GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task ASocketPublishWhoseFrameWouldBeTooLargeIsAnInvalidMessageAndTheSocketStaysOpen()
     {
