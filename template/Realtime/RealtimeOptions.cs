@@ -65,6 +65,20 @@ public sealed class RealtimeOptions : IValidatableObject
     [Range(1, 600)]
     public int TicketSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// Tickets one user may hold at once, neither redeemed nor expired; one more is <c>429</c> until one is
+    /// redeemed or expires. The ticket store counts them, on every instance when the store is shared.
+    /// </summary>
+    [Range(1, 1000)]
+    public int MaxTicketsPerUser { get; set; } = 10;
+
+    /// <summary>
+    /// Tickets one user may be issued per minute (a token bucket: this many at once, then one every
+    /// 60/TicketsPerMinute seconds), redeemed or not; beyond it <c>429</c>. Counted per instance.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int TicketsPerMinute { get; set; } = 30;
+
     /// <summary>Stored events kept per organization for clients that resume.</summary>
     [Range(1, 1_000_000)]
     public int OrgHistory { get; set; } = 1000;
