@@ -1,4 +1,6 @@
+using System.Security.Claims;
 using System.Text.Json.Serialization;
+using System.Threading.RateLimiting;
 using Company.RealtimeApp1.Realtime;
 using Company.RealtimeApp1.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -44,9 +46,10 @@ internal static class BrowserCredentialEndpoints
         return routes;
     }
 
-    private static async Task<Results<Ok<TicketResponse>, UnauthorizedHttpResult>> IssueTicketAsync(
+    private static async Task<Results<Ok<TicketResponse>, UnauthorizedHttpResult, TooManyRequestsResult>> IssueTicketAsync(
         HttpContext context,
         IWebSocketTicketStore tickets,
+        TicketRateLimiter rateLimiter,
         IOptionsMonitor<RealtimeOptions> options,
         CancellationToken cancellationToken)
     {
@@ -58,9 +61,20 @@ internal static class BrowserCredentialEndpoints
             return TypedResults.Unauthorized();
         }
 
-        var seconds = options.CurrentValue.TicketSeconds;
-        var ticket = await tickets.IssueAsync(accessToken, TimeSpan.FromSeconds(seconds), cancellationToken);
-        return TypedResults.Ok(new TicketResponse(ticket, seconds));
+        // Redeemed tickets free their slot at once, so the cap alone would let a client mint them without end.
+        var userId = Guid.Parse(context.User.FindFirstValue(TokenClaims.Subject)!);
+        using var lease = rateLimiter.Acquire(userId);
+        if (!lease.IsAcquired)
+        {
+            return new TooManyRequestsResult(lease);
+        }
+
+        var settings = options.CurrentValue;
+        var issue = await tickets.IssueAsync(
+            userId, accessToken, TimeSpan.FromSeconds(settings.TicketSeconds), settings.MaxTicketsPerUser, cancellationToken);
+        return issue.Ticket is { } ticket
+            ? TypedResults.Ok(new TicketResponse(ticket, settings.TicketSeconds))
+            : new TooManyRequestsResult(issue.RetryAfter);
     }
 
     private static async Task<Results<Ok<SessionResponse>, BadRequest<OAuthError>, TooManyRequestsResult, ProblemHttpResult>> SignInAsync(
@@ -114,4 +128,22 @@ internal static class BrowserCredentialEndpoints
         context.Response.Cookies.Delete(SessionCookie.Name, SessionCookie.Options(context.Request));
         return TypedResults.NoContent();
     }
+}
+
+/// <summary>How many tickets one user is issued per minute (<c>WebSockets:TicketsPerMinute</c>), on this instance.</summary>
+internal sealed class TicketRateLimiter(IOptions<RealtimeOptions> options) : IDisposable
+{
+    // Idle partitions are dropped by the limiter itself, so one entry per active user is all it keeps.
+    private readonly PartitionedRateLimiter<Guid> _limiter = PartitionedRateLimiter.Create<Guid, Guid>(
+        userId => RateLimitPartition.GetTokenBucketLimiter(userId, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = options.Value.TicketsPerMinute,
+            TokensPerPeriod = 1,
+            ReplenishmentPeriod = TimeSpan.FromMinutes(1) / options.Value.TicketsPerMinute,
+            QueueLimit = 0,
+        }));
+
+    public RateLimitLease Acquire(Guid userId) => _limiter.AttemptAcquire(userId);
+
+    public void Dispose() => _limiter.Dispose();
 }

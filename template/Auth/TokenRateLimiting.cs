@@ -78,14 +78,19 @@ internal sealed class UsernameRateLimiter(IOptions<TokenRateLimitOptions> option
 }
 
 /// <summary><c>429</c> with <c>Retry-After</c> and an OAuth-style JSON error body.</summary>
-internal sealed class TooManyRequestsResult(RateLimitLease lease) : IResult
+internal sealed class TooManyRequestsResult(TimeSpan? retryAfter) : IResult
 {
+    public TooManyRequestsResult(RateLimitLease lease)
+        : this(lease.TryGetMetadata(MetadataName.RetryAfter, out var delay) ? delay : null)
+    {
+    }
+
     public Task ExecuteAsync(HttpContext httpContext)
     {
         httpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        if (lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
+        if (retryAfter is { } delay)
         {
-            var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+            var seconds = Math.Max(1, (int)Math.Ceiling(delay.TotalSeconds));
             httpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         }
 

@@ -7,6 +7,7 @@ internal static class ConsumersServiceCollectionExtensions
 {
     public static IServiceCollection AddConsumers(this IServiceCollection services)
     {
+        services.AddSingleton<PublishedMessageLimit>();
         services.AddSingleton<UserNotifications>();
         services.AddSingleton<OrganizationEvents>();
         services.AddSingleton<IConnectionAuthority, OrganizationStreamAuthority>();

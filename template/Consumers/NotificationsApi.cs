@@ -23,15 +23,28 @@ internal static class NotificationsApi
     {
         var notifications = routes.MapGroup("/api/notifications").WithTags("Notifications").RequireAuthorization();
         notifications.MapPost("", SendAsync).RequireAuthorization(policy => policy.RequireRole(Role.Admin))
-            .WithSummary("Stores a notification for a user, then delivers it to their sockets");
+            .Accepts<SendNotificationRequest>("application/json")
+            .WithSummary("Stores a notification for a user, then delivers it to their sockets; 413 when its message would exceed WebSockets:MaxMessageBytes");
         notifications.MapGet("", ListAsync).WithSummary("The caller's stored notifications, in ascending id");
         notifications.MapPost("/{id:long}/read", MarkReadAsync).WithSummary("Marks one of the caller's notifications read");
         return routes;
     }
 
-    private static async Task<Results<Accepted<AcceptedId>, ValidationProblem>> SendAsync(
-        SendNotificationRequest request, AppDbContext db, UserNotifications notifications, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<AcceptedId>, ValidationProblem, JsonHttpResult<MessageTooLargeError>, ProblemHttpResult>> SendAsync(
+        HttpRequest httpRequest, AppDbContext db, UserNotifications notifications, PublishedMessageLimit limit, CancellationToken cancellationToken)
     {
+        // Read here rather than bound by the framework, which would buffer a body of any size first.
+        var body = await limit.ReadJsonAsync<SendNotificationRequest>(httpRequest, cancellationToken);
+        if (body.TooLarge is { } tooLarge)
+        {
+            return tooLarge;
+        }
+
+        if (body.Value is not { } request)
+        {
+            return body.Invalid!;
+        }
+
         var errors = new Dictionary<string, string[]>();
         if (request.UserId is not { } userId || !await db.Users.AnyAsync(u => u.Id == userId, cancellationToken))
         {
@@ -53,8 +66,15 @@ internal static class NotificationsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var id = await notifications.NotifyUserAsync(request.UserId!.Value, request.Title!, request.Body!, request.Data, cancellationToken);
-        return TypedResults.Accepted((string?)null, new AcceptedId(id));
+        try
+        {
+            var id = await notifications.NotifyUserAsync(request.UserId!.Value, request.Title!, request.Body!, request.Data, cancellationToken);
+            return TypedResults.Accepted((string?)null, new AcceptedId(id));
+        }
+        catch (MessageTooLargeException exception)
+        {
+            return PublishedMessageLimit.TooLarge(exception);
+        }
     }
 
     private static async Task<Results<Ok<List<StoredNotification>>, ValidationProblem>> ListAsync(

@@ -34,6 +34,7 @@ public sealed record EventSender(Guid Id, string Username);
 public sealed class OrganizationEvents(
     IServiceScopeFactory scopes,
     StreamStore store,
+    PublishedMessageLimit limit,
     IOptions<RealtimeOptions> options,
     TimeProvider time) : IStreamHistory
 {
@@ -56,7 +57,10 @@ public sealed class OrganizationEvents(
         return Guid.TryParseExact(end < 0 ? rest : rest[..end], "N", out organizationId);
     }
 
-    /// <summary>Stores the event, then broadcasts it. Returns its id.</summary>
+    /// <summary>
+    /// Stores the event, then broadcasts it. Returns its id. Throws <see cref="MessageTooLargeException"/>,
+    /// storing nothing, when its message could exceed <c>WebSockets:MaxMessageBytes</c>.
+    /// </summary>
     public async Task<long> PublishOrgEventAsync(
         Guid organizationId, EventSender sender, string type, JsonElement? data = null, CancellationToken cancellationToken = default)
     {
@@ -70,6 +74,7 @@ public sealed class OrganizationEvents(
             CreatedAt = time.GetUtcNow().UtcDateTime,
         };
 
+        limit.EnsureFits("event", Frame(stored, PublishedMessageLimit.WidestId, PublishedMessageLimit.WidestTime));
         await store.StoreAndPublishAsync(stored, ToStreamMessage, cancellationToken);
         // Trimming on every publish would double its cost; trimming every so often keeps the history
         // bounded all the same (a few percent over OrgHistory), and resume reads the true watermark.
@@ -137,4 +142,8 @@ public sealed class OrganizationEvents(
         StreamFor(stored.OrganizationId),
         stored.Id,
         JsonSerializer.SerializeToUtf8Bytes(OrganizationEventMessage.From(stored), ConsumersJsonContext.Default.OrganizationEventMessage));
+
+    /// <summary>The frame <paramref name="stored"/> would be with this id and timestamp: the one it is measured by.</summary>
+    private static byte[] Frame(OrganizationEvent stored, long id, DateTimeOffset createdAt) => JsonSerializer.SerializeToUtf8Bytes(
+        OrganizationEventMessage.From(stored) with { Id = id, CreatedAt = createdAt }, ConsumersJsonContext.Default.OrganizationEventMessage);
 }

@@ -26,8 +26,16 @@ public sealed class OrganizationEventsConsumer(OrganizationEvents events) : WebS
 
         var publish = message.Read<PublishMessage>();
         OrganizationEventRules.Validate(publish.Event);
-        await events.PublishOrgEventAsync(
-            _organizationId, new EventSender(context.UserId, context.UserName), publish.Event!, publish.Data, context.Closing);
+        try
+        {
+            await events.PublishOrgEventAsync(
+                _organizationId, new EventSender(context.UserId, context.UserName), publish.Event!, publish.Data, context.Closing);
+        }
+        catch (MessageTooLargeException exception)
+        {
+            throw new InvalidMessageException(exception.Message);
+        }
+
         return true;
     }
 

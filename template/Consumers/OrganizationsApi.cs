@@ -21,7 +21,8 @@ internal static class OrganizationsApi
     {
         var organization = routes.MapGroup("/api/orgs/{orgId}").WithTags("Organizations");
         organization.MapPost("/events", PublishAsync).RequireAuthorization(OrganizationPolicies.Member)
-            .WithSummary("Stores an event, then broadcasts it to the organization's sockets");
+            .Accepts<PublishEventRequest>("application/json")
+            .WithSummary("Stores an event, then broadcasts it to the organization's sockets; 413 when its message would exceed WebSockets:MaxMessageBytes");
         organization.MapPost("/members", AddMemberAsync).RequireAuthorization(OrganizationPolicies.Admin)
             .WithSummary("Adds a member, or changes a member's role");
         organization.MapDelete("/members/{userId:guid}", RemoveMemberAsync).RequireAuthorization(OrganizationPolicies.Admin)
@@ -29,9 +30,21 @@ internal static class OrganizationsApi
         return routes;
     }
 
-    private static async Task<Results<Accepted<AcceptedId>, ValidationProblem>> PublishAsync(
-        Guid orgId, PublishEventRequest request, ClaimsPrincipal user, OrganizationEvents events, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<AcceptedId>, ValidationProblem, JsonHttpResult<MessageTooLargeError>, ProblemHttpResult>> PublishAsync(
+        Guid orgId, HttpRequest httpRequest, ClaimsPrincipal user, OrganizationEvents events, PublishedMessageLimit limit, CancellationToken cancellationToken)
     {
+        // Read here rather than bound by the framework, which would buffer a body of any size first.
+        var body = await limit.ReadJsonAsync<PublishEventRequest>(httpRequest, cancellationToken);
+        if (body.TooLarge is { } tooLarge)
+        {
+            return tooLarge;
+        }
+
+        if (body.Value is not { } request)
+        {
+            return body.Invalid!;
+        }
+
         if (string.IsNullOrWhiteSpace(request.Type) || request.Type.Length > OrganizationEventRules.MaxTypeLength)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
@@ -41,8 +54,15 @@ internal static class OrganizationsApi
         }
 
         var sender = new EventSender(Guid.Parse(user.FindFirstValue(TokenClaims.Subject)!), user.Identity?.Name ?? "");
-        var id = await events.PublishOrgEventAsync(orgId, sender, request.Type, request.Data, cancellationToken);
-        return TypedResults.Accepted((string?)null, new AcceptedId(id));
+        try
+        {
+            var id = await events.PublishOrgEventAsync(orgId, sender, request.Type, request.Data, cancellationToken);
+            return TypedResults.Accepted((string?)null, new AcceptedId(id));
+        }
+        catch (MessageTooLargeException exception)
+        {
+            return PublishedMessageLimit.TooLarge(exception);
+        }
     }
 
     private static async Task<Results<Ok<MemberResponse>, ValidationProblem>> AddMemberAsync(

@@ -25,13 +25,16 @@ public sealed record NotificationMessage(long Id, string Title, string Body, Jso
 /// Per-user notifications: <see cref="NotifyUserAsync"/> stores a notification and then publishes it to
 /// the user's stream, on whichever instances the user is connected. Callable from any code.
 /// </summary>
-public sealed class UserNotifications(IServiceScopeFactory scopes, StreamStore store, TimeProvider time) : IStreamHistory
+public sealed class UserNotifications(IServiceScopeFactory scopes, StreamStore store, PublishedMessageLimit limit, TimeProvider time) : IStreamHistory
 {
     private const string StreamPrefix = "notifications:";
 
     public static string StreamFor(Guid userId) => StreamPrefix + userId.ToString("N");
 
-    /// <summary>Stores the notification, then delivers it live. Returns its id.</summary>
+    /// <summary>
+    /// Stores the notification, then delivers it live. Returns its id. Throws <see cref="MessageTooLargeException"/>,
+    /// storing nothing, when its message could exceed <c>WebSockets:MaxMessageBytes</c>.
+    /// </summary>
     public async Task<long> NotifyUserAsync(Guid userId, string title, string body, JsonElement? data = null, CancellationToken cancellationToken = default)
     {
         var notification = new Notification
@@ -43,6 +46,7 @@ public sealed class UserNotifications(IServiceScopeFactory scopes, StreamStore s
             CreatedAt = time.GetUtcNow().UtcDateTime,
         };
 
+        limit.EnsureFits("notification", Frame(notification, PublishedMessageLimit.WidestId, PublishedMessageLimit.WidestTime));
         await store.StoreAndPublishAsync(notification, ToStreamMessage, cancellationToken);
         return notification.Id;
     }
@@ -71,4 +75,8 @@ public sealed class UserNotifications(IServiceScopeFactory scopes, StreamStore s
         StreamFor(notification.UserId),
         notification.Id,
         JsonSerializer.SerializeToUtf8Bytes(NotificationMessage.From(notification), ConsumersJsonContext.Default.NotificationMessage));
+
+    /// <summary>The frame <paramref name="notification"/> would be with this id and timestamp: the one it is measured by.</summary>
+    private static byte[] Frame(Notification notification, long id, DateTimeOffset createdAt) => JsonSerializer.SerializeToUtf8Bytes(
+        NotificationMessage.From(notification) with { Id = id, CreatedAt = createdAt }, ConsumersJsonContext.Default.NotificationMessage);
 }

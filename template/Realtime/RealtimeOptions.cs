@@ -17,7 +17,7 @@ public enum HandshakeRejection
 }
 
 /// <summary>Bound from the <c>WebSockets</c> section: every limit and policy of the WebSocket endpoints.</summary>
-public sealed class RealtimeOptions
+public sealed class RealtimeOptions : IValidatableObject
 {
     public const string SectionName = "WebSockets";
 
@@ -45,7 +45,10 @@ public sealed class RealtimeOptions
     [Range(1, 1_000_000)]
     public int OutboundQueueMessages { get; set; } = 1024;
 
-    /// <summary>Bytes waiting to be sent to one client, the other bound on its outbound queue.</summary>
+    /// <summary>
+    /// Bytes waiting to be sent to one client, the other bound on its outbound queue. At least
+    /// <see cref="MaxMessageBytes"/>, the largest message that is ever stored and sent.
+    /// </summary>
     [Range(1024, 1024 * 1024 * 1024)]
     public int OutboundQueueBytes { get; set; } = 4 * 1024 * 1024;
 
@@ -71,9 +74,36 @@ public sealed class RealtimeOptions
     [Range(1, 600)]
     public int TicketSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// Tickets one user may hold at once, neither redeemed nor expired; one more is <c>429</c> until one is
+    /// redeemed or expires. The ticket store counts them, on every instance when the store is shared.
+    /// </summary>
+    [Range(1, 1000)]
+    public int MaxTicketsPerUser { get; set; } = 10;
+
+    /// <summary>
+    /// Tickets one user may be issued per minute (a token bucket: this many at once, then one every
+    /// 60/TicketsPerMinute seconds), redeemed or not; beyond it <c>429</c>. Counted per instance.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int TicketsPerMinute { get; set; } = 30;
+
     /// <summary>Stored events kept per organization for clients that resume.</summary>
     [Range(1, 1_000_000)]
     public int OrgHistory { get; set; } = 1000;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        // A stored message larger than an empty queue would close every subscriber, on every resume.
+        if (OutboundQueueBytes < MaxMessageBytes)
+        {
+            yield return new ValidationResult(
+                $"'{SectionName}:{nameof(OutboundQueueBytes)}' ({OutboundQueueBytes}) is smaller than '{SectionName}:{nameof(MaxMessageBytes)}' " +
+                $"({MaxMessageBytes}): a message that large could be stored but never delivered. " +
+                $"Make {nameof(OutboundQueueBytes)} at least {nameof(MaxMessageBytes)}.",
+                [nameof(OutboundQueueBytes)]);
+        }
+    }
 }
 
 [OptionsValidator]

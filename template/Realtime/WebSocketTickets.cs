@@ -1,5 +1,4 @@
 using System.Buffers.Text;
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -13,14 +12,29 @@ namespace Company.RealtimeApp1.Realtime;
 /// </summary>
 public interface IWebSocketTicketStore
 {
-    /// <summary>Issues a ticket that resolves, once, within <paramref name="lifetime"/>, to <paramref name="accessToken"/>.</summary>
-    ValueTask<string> IssueAsync(string accessToken, TimeSpan lifetime, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Issues a ticket that resolves, once, within <paramref name="lifetime"/>, to <paramref name="accessToken"/>,
+    /// unless <paramref name="userId"/> already holds <paramref name="maxUnredeemed"/> tickets that are
+    /// neither redeemed nor expired. The count and the issue are one atomic step (a shared store counts
+    /// the user's tickets on every instance), so concurrent requests cannot overshoot the cap.
+    /// </summary>
+    ValueTask<TicketIssue> IssueAsync(
+        Guid userId, string accessToken, TimeSpan lifetime, int maxUnredeemed, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Consumes <paramref name="ticket"/>: the access token it was issued for, or null when it is unknown,
-    /// already used or expired. Of two concurrent redemptions of one ticket, only one succeeds.
+    /// already used or expired. Of two concurrent redemptions of one ticket, only one succeeds. Either
+    /// way the ticket no longer counts against its user's cap.
     /// </summary>
     ValueTask<string?> RedeemAsync(string ticket, CancellationToken cancellationToken = default);
+}
+
+/// <summary>What <see cref="IWebSocketTicketStore.IssueAsync"/> answers: a ticket, or when the user's oldest ticket frees a slot.</summary>
+public readonly record struct TicketIssue(string? Ticket, TimeSpan RetryAfter)
+{
+    public static TicketIssue Issued(string ticket) => new(ticket, TimeSpan.Zero);
+
+    public static TicketIssue Refused(TimeSpan retryAfter) => new(null, retryAfter);
 }
 
 /// <summary>The ticket format every store shares: 256 random bits, base64url; stored only as a SHA-256 key.</summary>
@@ -40,58 +54,105 @@ public static class WebSocketTicket
     public static bool IsWellFormed(string ticket) => ticket.Length == Length && Base64Url.IsValid(ticket);
 }
 
-/// <summary>Tickets of this instance only: enough for one instance, or for sticky sessions.</summary>
+/// <summary>
+/// Tickets of this instance only: enough for one instance, or for sticky sessions. Memory stays bounded:
+/// at most the cap per user, and expired tickets are swept now and then.
+/// </summary>
 internal sealed class InMemoryWebSocketTicketStore(TimeProvider time) : IWebSocketTicketStore
 {
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(10);
 
-    private readonly ConcurrentDictionary<string, IssuedTicket> _tickets = new(StringComparer.Ordinal);
-    private long _nextSweepTicks;
+    // One lock for both maps: issuing and redeeming are rare next to messages, and the cap must be
+    // checked and taken in one step.
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, IssuedTicket> _tickets = new(StringComparer.Ordinal);
+    private readonly Dictionary<Guid, List<IssuedTicket>> _byUser = [];
+    private DateTimeOffset _nextSweep;
 
-    public ValueTask<string> IssueAsync(string accessToken, TimeSpan lifetime, CancellationToken cancellationToken = default)
+    public ValueTask<TicketIssue> IssueAsync(
+        Guid userId, string accessToken, TimeSpan lifetime, int maxUnredeemed, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(accessToken);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxUnredeemed, 1);
         var now = time.GetUtcNow();
-        SweepExpired(now);
+        lock (_lock)
+        {
+            SweepExpired(now);
+            if (!_byUser.TryGetValue(userId, out var held))
+            {
+                held = [];
+                _byUser[userId] = held;
+            }
+            else
+            {
+                foreach (var expired in held.Where(t => t.ExpiresAt <= now).ToList())
+                {
+                    Forget(expired);
+                }
+            }
 
-        var ticket = WebSocketTicket.Create();
-        _tickets[WebSocketTicket.Key(ticket)] = new IssuedTicket(accessToken, now + lifetime);
-        return ValueTask.FromResult(ticket);
+            if (held.Count >= maxUnredeemed)
+            {
+                return ValueTask.FromResult(TicketIssue.Refused(held.Min(t => t.ExpiresAt) - now));
+            }
+
+            var ticket = WebSocketTicket.Create();
+            var issued = new IssuedTicket(WebSocketTicket.Key(ticket), userId, accessToken, now + lifetime);
+            _tickets[issued.Key] = issued;
+            held.Add(issued);
+            return ValueTask.FromResult(TicketIssue.Issued(ticket));
+        }
     }
 
     public ValueTask<string?> RedeemAsync(string ticket, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ticket);
-
-        // Removing is the atomic claim: of two concurrent redemptions, only one gets the entry.
-        if (!WebSocketTicket.IsWellFormed(ticket)
-            || !_tickets.TryRemove(WebSocketTicket.Key(ticket), out var issued)
-            || issued.ExpiresAt <= time.GetUtcNow())
+        if (!WebSocketTicket.IsWellFormed(ticket))
         {
             return ValueTask.FromResult<string?>(null);
         }
 
-        return ValueTask.FromResult<string?>(issued.AccessToken);
+        var key = WebSocketTicket.Key(ticket);
+        lock (_lock)
+        {
+            // Removing is the claim: of two concurrent redemptions, only one finds the entry.
+            if (!_tickets.TryGetValue(key, out var issued))
+            {
+                return ValueTask.FromResult<string?>(null);
+            }
+
+            Forget(issued);
+            return ValueTask.FromResult(issued.ExpiresAt <= time.GetUtcNow() ? null : issued.AccessToken);
+        }
     }
 
-    /// <summary>Tickets that are never redeemed would otherwise stay forever; issuing sweeps them now and then.</summary>
-    private void SweepExpired(DateTimeOffset now)
+    private void Forget(IssuedTicket issued)
     {
-        var due = Interlocked.Read(ref _nextSweepTicks);
-        if (now.UtcTicks < due
-            || Interlocked.CompareExchange(ref _nextSweepTicks, (now + SweepInterval).UtcTicks, due) != due)
+        _tickets.Remove(issued.Key);
+        if (_byUser.TryGetValue(issued.UserId, out var held))
         {
-            return;
-        }
-
-        foreach (var entry in _tickets)
-        {
-            if (entry.Value.ExpiresAt <= now)
+            held.Remove(issued);
+            if (held.Count == 0)
             {
-                _tickets.TryRemove(entry);
+                _byUser.Remove(issued.UserId);
             }
         }
     }
 
-    private sealed record IssuedTicket(string AccessToken, DateTimeOffset ExpiresAt);
+    /// <summary>Tickets that are never redeemed would otherwise stay until their user asks again; issuing sweeps them now and then.</summary>
+    private void SweepExpired(DateTimeOffset now)
+    {
+        if (now < _nextSweep)
+        {
+            return;
+        }
+
+        _nextSweep = now + SweepInterval;
+        foreach (var expired in _tickets.Values.Where(t => t.ExpiresAt <= now).ToList())
+        {
+            Forget(expired);
+        }
+    }
+
+    private sealed record IssuedTicket(string Key, Guid UserId, string AccessToken, DateTimeOffset ExpiresAt);
 }

@@ -45,4 +45,33 @@ public sealed class StartupValidationTests
 
         Assert.Contains("AccessTokenMinutes", failure.Message);
     }
+
+    [Fact]
+    public void AnOutboundQueueSmallerThanTheLargestMessageStopsTheApp()
+    {
+        using var target = RealtimeApplication.With(new()
+        {
+            ["WebSockets:MaxMessageBytes"] = "65536",
+            ["WebSockets:OutboundQueueBytes"] = "65535",
+        });
+
+        var failure = Assert.Throws<OptionsValidationException>(() => target.Services);
+
+        Assert.Contains(
+            "'WebSockets:OutboundQueueBytes' (65535) is smaller than 'WebSockets:MaxMessageBytes' (65536): " +
+            "a message that large could be stored but never delivered. Make OutboundQueueBytes at least MaxMessageBytes.",
+            failure.Message);
+    }
+
+    [Fact]
+    public void AnOutboundQueueAsLargeAsTheLargestMessageIsAccepted()
+    {
+        using var target = RealtimeApplication.With(new()
+        {
+            ["WebSockets:MaxMessageBytes"] = "65536",
+            ["WebSockets:OutboundQueueBytes"] = "65536",
+        });
+
+        Assert.NotNull(target.Services);
+    }
 }

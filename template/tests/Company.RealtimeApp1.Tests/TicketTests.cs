@@ -122,10 +122,135 @@ public sealed class TicketTests(RealtimeApplication app) : IClassFixture<Realtim
     }
 
     [Fact]
+    public async Task TheEleventhUnredeemedTicketIsTooManyRequestsWithRetryAfter()
+    {
+        var (_, token) = await app.SignInNewUserAsync();
+        for (var i = 0; i < 10; i++)
+        {
+            await IssueTicketAsync(app, token);
+        }
+
+        using var response = await app.CreateClient(token).PostAsync("/ws/ticket", null);
+
+        await AssertTooManyRequestsAsync(response, maxRetryAfter: 30);
+    }
+
+    [Fact]
+    public async Task RedeemingATicketFreesASlot()
+    {
+        var (_, token) = await app.SignInNewUserAsync();
+        var first = await IssueTicketAsync(app, token);
+        for (var i = 1; i < 10; i++)
+        {
+            await IssueTicketAsync(app, token);
+        }
+
+        await using (var socket = await app.ConnectAsync($"{Path}?ticket={first}"))
+        {
+            await socket.ReceiveJsonAsync("welcome");
+        }
+
+        using var freed = await app.CreateClient(token).PostAsync("/ws/ticket", null);
+        using var full = await app.CreateClient(token).PostAsync("/ws/ticket", null);
+
+        Assert.Equal(HttpStatusCode.OK, freed.StatusCode);
+        await AssertTooManyRequestsAsync(full, maxRetryAfter: 30);
+    }
+
+    [Fact]
+    public async Task OneUsersTicketsDoNotCountAgainstAnother()
+    {
+        var (_, token) = await app.SignInNewUserAsync();
+        var (_, otherToken) = await app.SignInNewUserAsync();
+        for (var i = 0; i < 10; i++)
+        {
+            await IssueTicketAsync(app, token);
+        }
+
+        using var response = await app.CreateClient(otherToken).PostAsync("/ws/ticket", null);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task IssuingIsRateLimitedPerUserEvenWhenEveryTicketIsRedeemed()
+    {
+        using var limited = RealtimeApplication.With(new() { ["WebSockets:TicketsPerMinute"] = "3" });
+        var (_, token) = await limited.SignInNewUserAsync();
+        var (_, otherToken) = await limited.SignInNewUserAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            var ticket = await IssueTicketAsync(limited, token);
+            await using var socket = await limited.ConnectAsync($"{Path}?ticket={ticket}");
+            await socket.ReceiveJsonAsync("welcome");
+        }
+
+        using var refused = await limited.CreateClient(token).PostAsync("/ws/ticket", null);
+        using var other = await limited.CreateClient(otherToken).PostAsync("/ws/ticket", null);
+
+        // Three a minute: the next one is due in 20 seconds.
+        await AssertTooManyRequestsAsync(refused, maxRetryAfter: 20);
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+    }
+
+    [Fact]
+    public async Task TheStoreRefusesTicketsBeyondTheCapUntilTheOldestExpires()
+    {
+        var time = new ManualTime();
+        var store = new InMemoryWebSocketTicketStore(time);
+        var user = Guid.NewGuid();
+        await store.IssueAsync(user, "token", TimeSpan.FromSeconds(30), maxUnredeemed: 2);
+        time.Advance(TimeSpan.FromSeconds(10));
+        await store.IssueAsync(user, "token", TimeSpan.FromSeconds(30), maxUnredeemed: 2);
+
+        var refused = await store.IssueAsync(user, "token", TimeSpan.FromSeconds(30), maxUnredeemed: 2);
+        time.Advance(TimeSpan.FromSeconds(19));
+        var stillRefused = await store.IssueAsync(user, "token", TimeSpan.FromSeconds(30), maxUnredeemed: 2);
+        time.Advance(TimeSpan.FromSeconds(1));
+        var issued = await store.IssueAsync(user, "token", TimeSpan.FromSeconds(30), maxUnredeemed: 2);
+
+        Assert.Null(refused.Ticket);
+        Assert.Equal(TimeSpan.FromSeconds(20), refused.RetryAfter);
+        Assert.Null(stillRefused.Ticket);
+        Assert.Equal(TimeSpan.FromSeconds(1), stillRefused.RetryAfter);
+        Assert.NotNull(issued.Ticket);
+    }
+
+    [Fact]
+    public async Task TheStoreFreesASlotWhenATicketIsRedeemedAndCountsEachUserApart()
+    {
+        var store = new InMemoryWebSocketTicketStore(new ManualTime());
+        var user = Guid.NewGuid();
+        var first = await store.IssueAsync(user, "token", TimeSpan.FromSeconds(30), maxUnredeemed: 1);
+
+        var refused = await store.IssueAsync(user, "token", TimeSpan.FromSeconds(30), maxUnredeemed: 1);
+        var otherUser = await store.IssueAsync(Guid.NewGuid(), "other", TimeSpan.FromSeconds(30), maxUnredeemed: 1);
+        var redeemed = await store.RedeemAsync(first.Ticket!);
+        var afterRedeeming = await store.IssueAsync(user, "token", TimeSpan.FromSeconds(30), maxUnredeemed: 1);
+
+        Assert.Null(refused.Ticket);
+        Assert.NotNull(otherUser.Ticket);
+        Assert.Equal("token", redeemed);
+        Assert.NotNull(afterRedeeming.Ticket);
+    }
+
+    [Fact]
+    public async Task OfConcurrentIssuesBeyondTheCapExactlyTheCapSucceed()
+    {
+        var store = new InMemoryWebSocketTicketStore(TimeProvider.System);
+        var user = Guid.NewGuid();
+
+        var issued = await Task.WhenAll(Enumerable.Range(0, 64).Select(_ =>
+            Task.Run(() => store.IssueAsync(user, "token", TimeSpan.FromSeconds(30), maxUnredeemed: 10).AsTask())));
+
+        Assert.Equal(10, issued.Count(i => i.Ticket is not null));
+    }
+
+    [Fact]
     public async Task OfConcurrentRedemptionsOfOneTicketExactlyOneSucceeds()
     {
         var store = new InMemoryWebSocketTicketStore(TimeProvider.System);
-        var ticket = await store.IssueAsync("the-access-token", TimeSpan.FromSeconds(30));
+        var ticket = (await store.IssueAsync(Guid.NewGuid(), "the-access-token", TimeSpan.FromSeconds(30), maxUnredeemed: 10)).Ticket!;
 
         var redeemed = await Task.WhenAll(Enumerable.Range(0, 64).Select(_ => Task.Run(() => store.RedeemAsync(ticket).AsTask())));
 
@@ -137,6 +262,26 @@ public sealed class TicketTests(RealtimeApplication app) : IClassFixture<Realtim
         using var response = await app.CreateClient(accessToken).PostAsync("/ws/ticket", null);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<Ticket>())!.Value;
+    }
+
+    private static async Task AssertTooManyRequestsAsync(HttpResponseMessage response, int maxRetryAfter)
+    {
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.InRange(int.Parse(Assert.Single(response.Headers.GetValues("Retry-After"))), 1, maxRetryAfter);
+        Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+        Assert.Equal(
+            """{"error":"too_many_requests","error_description":"Too many requests; retry after the time in the Retry-After header."}""",
+            await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>A clock that moves only when told to.</summary>
+    private sealed class ManualTime : TimeProvider
+    {
+        private DateTimeOffset _now = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
     }
 
     private sealed record Ticket(
