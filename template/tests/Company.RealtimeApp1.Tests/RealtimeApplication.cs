@@ -6,6 +6,7 @@ using Company.RealtimeApp1.Users;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -20,19 +21,21 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
     private readonly string _environment;
+    private readonly Action<IServiceCollection>? _configureServices;
     private readonly string _connectionString = $"Data Source=tests-{Guid.NewGuid():N};Mode=Memory;Cache=Shared";
 
     // Shared-cache in-memory SQLite lives as long as one connection to it is open.
     private readonly SqliteConnection _keepAlive;
 
-    public RealtimeApplication() : this([], "Testing")
+    public RealtimeApplication() : this([], "Testing", null)
     {
     }
 
-    private RealtimeApplication(Dictionary<string, string?> settings, string environment)
+    private RealtimeApplication(Dictionary<string, string?> settings, string environment, Action<IServiceCollection>? configureServices)
     {
         _settings = settings;
         _environment = environment;
+        _configureServices = configureServices;
         _keepAlive = new SqliteConnection(_connectionString);
         _keepAlive.Open();
 
@@ -71,9 +74,13 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
     public Task<TestSocket> ConnectAsync(string pathAndQuery, string accessToken) =>
         ConnectAsync(pathAndQuery, options => options.SetRequestHeader("Authorization", "Bearer " + accessToken));
 
-    /// <summary>An app with its own database and these settings on top of the test defaults.</summary>
-    public static RealtimeApplication With(Dictionary<string, string?> settings, string environment = "Testing") =>
-        new(settings, environment);
+    /// <summary>
+    /// An app with its own database and these settings on top of the test defaults; <paramref name="configureServices"/>
+    /// runs after the app's own registrations (test doubles, startup filters).
+    /// </summary>
+    public static RealtimeApplication With(
+        Dictionary<string, string?> settings, string environment = "Testing", Action<IServiceCollection>? configureServices = null) =>
+        new(settings, environment, configureServices);
 
     public string SigningKey { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
 
@@ -101,6 +108,10 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
         }
 
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddFakeLogging());
+        if (_configureServices is not null)
+        {
+            builder.ConfigureTestServices(_configureServices);
+        }
     }
 
     /// <summary>A user with a unique name and a valid password, so tests sharing an app do not interfere.</summary>
