@@ -1,5 +1,6 @@
 using Company.RealtimeApp1.Data;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Company.RealtimeApp1.Users;
@@ -18,6 +19,7 @@ internal static class UsersServiceCollectionExtensions
         services.AddSingleton<IPasswordHasher<User>, BcryptPasswordHasher<User>>();
         services.AddSingleton<DummyPasswordHash>();
         services.AddScoped<PasswordSignIn>();
+        services.TryAddSingleton(TimeProvider.System);
         services.AddScoped<UserAdministration>();
 
         services.AddIdentityCore<User>(options =>
