@@ -28,7 +28,7 @@ builder.Services.AddRealtime();
 builder.Services.AddConsumers();
 
 // Errors as JSON problem details, never a stack trace; OpenAPI description of the HTTP API
-builder.Services.AddProblemDetails();
+builder.Services.AddErrorResponses();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();

@@ -17,7 +17,8 @@ internal static class TokenEndpoints
             .AllowAnonymous()
             .WithNoStore()
             .RequireRateLimiting(TokenRateLimiting.PerClientPolicy)
-            .DisableAntiforgery();
+            .DisableAntiforgery()
+            .AddEndpointFilter(RefuseCredentialsInQuery);
 
         token.MapPost("", IssueAsync)
             .WithSummary("OAuth 2.0 token endpoint: password and refresh_token grants (RFC 6749 §4.3, §6)");
@@ -29,6 +30,21 @@ internal static class TokenEndpoints
         token.MapMethods("/revoke", NonPostMethods, MethodNotAllowed).WithOrder(1).ExcludeFromDescription();
 
         return routes;
+    }
+
+    // Query strings end up in request logs, proxy logs and browser history; RFC 6749 §3.2 wants the body.
+    private static readonly string[] QueryCredentials = ["password", "refresh_token", "client_secret"];
+
+    /// <summary>
+    /// Refuses a request that puts a credential in its query string, whatever the endpoint would have
+    /// answered. <c>Request.Query</c> decodes and ignores case, so <c>pass%77ord</c> is caught too.
+    /// </summary>
+    private static async ValueTask<object?> RefuseCredentialsInQuery(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var query = context.HttpContext.Request.Query;
+        return QueryCredentials.Any(query.ContainsKey)
+            ? TypedResults.BadRequest(OAuthError.InvalidRequest("Credentials belong in the form body, not in the query string."))
+            : await next(context);
     }
 
     private static readonly string[] NonPostMethods =

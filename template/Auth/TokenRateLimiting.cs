@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -46,7 +48,7 @@ internal static class TokenRateLimiting
             limiter.AddPolicy(PerClientPolicy, context =>
             {
                 // Behind a proxy, configure the forwarded-headers middleware so this is the client's address.
-                var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+                var client = ClientPartitionKey(context.Connection.RemoteIpAddress);
                 var options = context.RequestServices.GetRequiredService<IOptions<TokenRateLimitOptions>>().Value;
                 return RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
                 {
@@ -58,6 +60,34 @@ internal static class TokenRateLimiting
         });
 
         return services;
+    }
+
+    /// <summary>
+    /// The rate-limit partition of a client address. One IPv6 subscriber is normally given a whole /64
+    /// and can pick any address in it, so an IPv6 address counts as its /64; an IPv4 address (mapped to
+    /// IPv6 by a dual-stack socket or not) counts as itself.
+    /// </summary>
+    public static string ClientPartitionKey(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes).ToString() + "/64";
     }
 }
 

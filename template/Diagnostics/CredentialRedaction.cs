@@ -29,7 +29,9 @@ internal static partial class CredentialRedaction
             return text;
         }
 
-        text = CredentialParameter().Replace(text, "${name}=" + Mask);
+        text = Parameter().Replace(text, static match => IsCredentialName(match.Groups["name"].Value)
+            ? match.Groups["name"].Value + "=" + Mask
+            : match.Value);
         text = BearerCredential().Replace(text, "${scheme}" + Mask);
         return Jwt().Replace(text, Mask);
     }
@@ -38,11 +40,32 @@ internal static partial class CredentialRedaction
         text.Contains('=') || text.Contains("eyJ", StringComparison.Ordinal) || text.Contains("earer", StringComparison.Ordinal);
 
     // Query-string and form parameters that carry a credential, and the session cookie (Cookie and Set-Cookie headers).
-    [GeneratedRegex(@"(?<name>(?<![A-Za-z0-9_])(?:access_token|refresh_token|id_token|token|ticket|password|" + SessionCookie.Name + @"))=[^&\s""',;]+", RegexOptions.IgnoreCase)]
-    private static partial Regex CredentialParameter();
+    private static readonly HashSet<string> CredentialNames = new(
+        ["access_token", "refresh_token", "id_token", "token", "ticket", "password", "client_secret", SessionCookie.Name],
+        StringComparer.OrdinalIgnoreCase);
 
-    // "Bearer abc" in a header and "bearer.abc" in a WebSocket subprotocol.
-    [GeneratedRegex(@"(?<scheme>\b[Bb]earer[ .])[A-Za-z0-9\-._~+/]+=*")]
+    /// <summary>
+    /// Compares the name as the app reads it (<c>HttpRequest.Query</c>: <c>+</c> is a space, percent-escapes
+    /// decoded, case ignored), so that <c>%74icket</c> or <c>access%5Ftoken</c> on the wire is masked too.
+    /// </summary>
+    private static bool IsCredentialName(string name)
+    {
+        if (name.Contains('%') || name.Contains('+'))
+        {
+            name = Uri.UnescapeDataString(name.Replace('+', ' '));
+        }
+
+        return CredentialNames.Contains(name);
+    }
+
+    // Any name=value pair; the name is the whole run of characters that can spell a parameter name on the wire.
+    [GeneratedRegex(@"(?<![A-Za-z0-9_%+.~-])(?<name>[A-Za-z0-9_%+.~-]+)=[^&\s""',;]+")]
+    private static partial Regex Parameter();
+
+    // "Bearer abc" in a header and "bearer.abc" in a WebSocket subprotocol. After "Bearer " a short word of
+    // lowercase letters is the framework talking about the scheme ("Bearer was not authenticated"), not a
+    // credential: every token the app issues or accepts is longer, or has digits, capitals or punctuation.
+    [GeneratedRegex(@"(?<scheme>\b[Bb]earer(?:\.| (?![a-z]{1,15}(?![A-Za-z0-9\-._~+/=]))))[A-Za-z0-9\-._~+/]+=*")]
     private static partial Regex BearerCredential();
 
     // Anything shaped like a JWS compact serialization, wherever it appears.

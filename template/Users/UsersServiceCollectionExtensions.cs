@@ -1,6 +1,7 @@
 using Company.RealtimeApp1.Data;
 using Company.RealtimeApp1.Realtime;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Company.RealtimeApp1.Users;
@@ -19,6 +20,7 @@ internal static class UsersServiceCollectionExtensions
         services.AddSingleton<IPasswordHasher<User>, BcryptPasswordHasher<User>>();
         services.AddSingleton<DummyPasswordHash>();
         services.AddScoped<PasswordSignIn>();
+        services.TryAddSingleton(TimeProvider.System);
         services.AddScoped<UserAdministration>();
         services.AddSingleton<IConnectionAuthority, UserConnectionAuthority>();
 
