@@ -11,7 +11,7 @@ internal sealed record UserSummary(string UserName, IReadOnlyList<string> Roles,
 /// <c>POST /me/password</c>. Every change that withdraws authority goes through <see cref="RevokingUserManager"/>,
 /// which revokes the user's refresh-token families and closes their sockets.
 /// </summary>
-internal sealed class UserAdministration(RevokingUserManager users, RoleManager<Role> roles, TimeProvider time)
+internal sealed class UserAdministration(RevokingUserManager users, RoleManager<Role> roles, PasswordSignIn passwordSignIn, TimeProvider time)
 {
     public async Task<IdentityResult> CreateUserAsync(string userName, string password, IEnumerable<string> roleNames)
     {
@@ -40,24 +40,16 @@ internal sealed class UserAdministration(RevokingUserManager users, RoleManager<
     public Task<IdentityResult> DeleteUserAsync(string userName) => ChangeAsync(userName, users.DeleteAsync);
 
     /// <summary>
-    /// The signed-in user's own change: the current password must be right, and a wrong one counts
-    /// towards lockout like a failed sign-in. Null when the current password is wrong or the user locked out.
+    /// The signed-in user's own change. The current password is checked exactly as a sign-in checks it
+    /// (<see cref="PasswordSignIn"/>): a wrong one counts towards lockout. Null when it is wrong, or the
+    /// user is locked out or disabled.
     /// </summary>
     public async Task<IdentityResult?> ChangeOwnPasswordAsync(Guid userId, string currentPassword, string newPassword)
     {
         var user = await users.FindByIdAsync(userId.ToString());
-        if (user is null || user.IsDisabled || await users.IsLockedOutAsync(user))
-        {
-            return null;
-        }
-
-        if (!await users.CheckPasswordAsync(user, currentPassword))
-        {
-            await users.AccessFailedAsync(user);
-            return null;
-        }
-
-        return await users.ReplacePasswordAsync(user, newPassword);
+        return user?.UserName is { } userName && await passwordSignIn.SignInAsync(userName, currentPassword) is { } signedIn
+            ? await users.ReplacePasswordAsync(signedIn, newPassword)
+            : null;
     }
 
     public async Task<IReadOnlyList<UserSummary>> ListUsersAsync()
