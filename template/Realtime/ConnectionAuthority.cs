@@ -39,6 +39,16 @@ public interface IConnectionAuthority
         IReadOnlyList<RealtimeConnection> connections, AuthorityRecheck recheck, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// Validates an access token a client presents on an open socket (<c>auth.refresh</c>) exactly as the
+/// handshake's authentication validated the first one: the app answers, the realtime layer asks.
+/// </summary>
+public interface IConnectionTokenValidator
+{
+    /// <summary>The token's principal when it is valid and its user still allowed in; otherwise null.</summary>
+    ValueTask<System.Security.Claims.ClaimsPrincipal?> ValidateAsync(string accessToken, CancellationToken cancellationToken);
+}
+
 /// <summary>Asks every <see cref="IConnectionAuthority"/> and closes the connections any of them withdraws.</summary>
 internal sealed partial class ConnectionAuthorityChecks(IEnumerable<IConnectionAuthority> authorities, ILogger<ConnectionAuthorityChecks> logger)
 {

@@ -15,7 +15,7 @@ internal sealed partial class ConsumerHost(
     ConnectionRegistry registry,
     ConnectionAuthorityChecks authority,
     RealtimeMetrics metrics,
-    Auth.AccessTokenValidator accessTokens,
+    IConnectionTokenValidator accessTokens,
     TimeProvider time,
     IOptions<RealtimeOptions> options,
     ILogger<ConsumerHost> logger)
@@ -294,9 +294,7 @@ internal sealed partial class ConsumerHost(
         }
 
         var principal = await accessTokens.ValidateAsync(token, connection.Closing);
-        if (principal is null
-            || !Auth.TokenClaims.TryReadUser(principal, out var userId, out _)
-            || userId != connection.Identity.UserId)
+        if (principal is null || ConnectionIdentity.From(principal).UserId != connection.Identity.UserId)
         {
             context.SendError(ErrorCodes.InvalidRefresh, "The access token is invalid, expired, or belongs to another user.");
             return;

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Threading.Channels;
+using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace Company.RealtimeApp1.Realtime;
 
@@ -153,15 +154,15 @@ public sealed partial class RealtimeConnection
     }
 }
 
-/// <summary>Who is on the other end, read once from the access token.</summary>
+/// <summary>Who is on the other end, read once from the access token's registered claims (RFC 7519 §4.1).</summary>
 public readonly record struct ConnectionIdentity(Guid UserId, string UserName, DateTimeOffset ExpiresAt)
 {
     public static ConnectionIdentity From(ClaimsPrincipal user)
     {
-        _ = Guid.TryParse(user.FindFirstValue(Auth.TokenClaims.Subject), out var userId);
-        var expires = long.TryParse(user.FindFirstValue("exp"), out var exp)
+        _ = Guid.TryParse(user.FindFirstValue(JwtRegisteredClaimNames.Sub), out var userId);
+        var expires = long.TryParse(user.FindFirstValue(JwtRegisteredClaimNames.Exp), out var exp)
             ? DateTimeOffset.FromUnixTimeSeconds(exp)
             : DateTimeOffset.MaxValue;
-        return new ConnectionIdentity(userId, user.FindFirstValue(Auth.TokenClaims.Name) ?? "", expires);
+        return new ConnectionIdentity(userId, user.FindFirstValue(JwtRegisteredClaimNames.Name) ?? "", expires);
     }
 }

@@ -7,11 +7,15 @@ namespace Company.RealtimeApp1.Users;
 
 /// <summary>
 /// A connection lives on its user's authority: the user must still exist, be enabled, and hold the
-/// security stamp the connection's token was issued with. Otherwise it closes with 4001.
+/// security stamp the connection's token was issued with. Otherwise it closes with 4001. A token
+/// presented on an open socket is validated as the handshake's was.
 /// </summary>
 internal sealed class UserConnectionAuthority(IServiceScopeFactory scopes, AccessTokenValidator accessTokens, AccessCache cache)
-    : IConnectionAuthority
+    : IConnectionAuthority, IConnectionTokenValidator
 {
+    public async ValueTask<System.Security.Claims.ClaimsPrincipal?> ValidateAsync(string accessToken, CancellationToken cancellationToken) =>
+        await accessTokens.ValidateAsync(accessToken, cancellationToken);
+
     private const string Withdrawn = "credentials changed";
 
     public async ValueTask<IReadOnlyCollection<WithdrawnAuthority>> RecheckAsync(

@@ -22,7 +22,9 @@ internal static class UsersServiceCollectionExtensions
         services.AddScoped<PasswordSignIn>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddScoped<UserAdministration>();
-        services.AddSingleton<IConnectionAuthority, UserConnectionAuthority>();
+        services.AddSingleton<UserConnectionAuthority>();
+        services.AddSingleton<IConnectionAuthority>(provider => provider.GetRequiredService<UserConnectionAuthority>());
+        services.AddSingleton<IConnectionTokenValidator>(provider => provider.GetRequiredService<UserConnectionAuthority>());
 
         services.AddIdentityCore<User>(options =>
             {
