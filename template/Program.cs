@@ -60,6 +60,7 @@ app.MapTokenEndpoints();
 app.MapBrowserCredentialEndpoints();
 app.MapMe();
 app.MapConsumers();
+app.MapConsumerApis();
 app.MapHealthChecks("/health");
 
 app.Run();

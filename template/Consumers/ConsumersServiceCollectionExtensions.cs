@@ -8,17 +8,17 @@ internal static class ConsumersServiceCollectionExtensions
     public static IServiceCollection AddConsumers(this IServiceCollection services)
     {
         services.AddSingleton<PublishedMessageLimit>();
+        services.AddConsumer<NotificationConsumer>("/ws/notifications");
+        services.AddConsumer<OrganizationEventsConsumer>("/ws/events/{orgId}", endpoint => endpoint.RequireAuthorization(OrganizationPolicies.Member));
         services.AddSingleton<UserNotifications>();
         services.AddSingleton<OrganizationEvents>();
         services.AddSingleton<IConnectionAuthority, OrganizationStreamAuthority>();
         return services;
     }
 
-    /// <summary>The example consumers' WebSocket endpoints and their HTTP APIs.</summary>
-    public static IEndpointRouteBuilder MapConsumers(this IEndpointRouteBuilder routes)
+    /// <summary>The example consumers' HTTP APIs.</summary>
+    public static IEndpointRouteBuilder MapConsumerApis(this IEndpointRouteBuilder routes)
     {
-        routes.MapConsumer<NotificationConsumer>("/ws/notifications");
-        routes.MapConsumer<OrganizationEventsConsumer>("/ws/events/{orgId}").RequireAuthorization(OrganizationPolicies.Member);
         routes.MapNotificationsApi();
         routes.MapOrganizationsApi();
         return routes;

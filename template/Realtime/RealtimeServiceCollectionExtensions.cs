@@ -40,6 +40,31 @@ internal static class RealtimeServiceCollectionExtensions
     }
 
     /// <summary>
+    /// Registers <typeparamref name="TConsumer"/> as a WebSocket endpoint at <paramref name="pattern"/>, mapped by
+    /// <see cref="MapConsumers"/>; <paramref name="endpoint"/> adds what any endpoint may have (an authorization
+    /// policy, say). This one line is all a new consumer needs outside its own files.
+    /// </summary>
+    public static IServiceCollection AddConsumer<TConsumer>(
+        this IServiceCollection services, [StringSyntax("Route")] string pattern, Action<RouteHandlerBuilder>? endpoint = null)
+        where TConsumer : WebSocketConsumer =>
+        services.AddSingleton(new ConsumerEndpoint(routes =>
+        {
+            var mapped = routes.MapConsumer<TConsumer>(pattern);
+            endpoint?.Invoke(mapped);
+        }));
+
+    /// <summary>Maps every consumer registered with <see cref="AddConsumer"/>.</summary>
+    public static IEndpointRouteBuilder MapConsumers(this IEndpointRouteBuilder routes)
+    {
+        foreach (var consumer in routes.ServiceProvider.GetServices<ConsumerEndpoint>())
+        {
+            consumer.Map(routes);
+        }
+
+        return routes;
+    }
+
+    /// <summary>
     /// Maps <typeparamref name="TConsumer"/> as a WebSocket endpoint. It is an ordinary endpoint: it
     /// requires an authenticated user, and further policies chain on as usual.
     /// </summary>
@@ -50,3 +75,6 @@ internal static class RealtimeServiceCollectionExtensions
             .RequireAuthorization()
             .ExcludeFromDescription();
 }
+
+/// <summary>A consumer registered with <c>AddConsumer</c>, waiting to be mapped.</summary>
+internal sealed record ConsumerEndpoint(Action<IEndpointRouteBuilder> Map);

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Company.RealtimeApp1.Organizations;
+using Company.RealtimeApp1.Realtime;
 using Company.RealtimeApp1.Users;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
@@ -109,6 +110,7 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
         }
 
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddFakeLogging());
+        builder.ConfigureTestServices(services => services.AddConsumer<EchoConsumer>(EchoConsumer.Path));
         if (_services is not null)
         {
             builder.ConfigureTestServices(_services);
