@@ -57,19 +57,28 @@ internal sealed partial class ConnectionAuthorityChecks(IEnumerable<IConnectionA
     /// <summary>True when every connection kept its authority.</summary>
     public async ValueTask<bool> RecheckAsync(IReadOnlyList<RealtimeConnection> connections, AuthorityRecheck recheck, CancellationToken cancellationToken)
     {
-        var held = true;
+        var withdrawals = new Dictionary<RealtimeConnection, WithdrawnAuthority>();
         foreach (var authority in _authorities)
         {
-            foreach (var (connection, closeCode, reason) in await authority.RecheckAsync(connections, recheck, cancellationToken))
+            foreach (var withdrawn in await authority.RecheckAsync(connections, recheck, cancellationToken))
             {
-                Log.Withdrawn(logger, connection.Id, connection.Identity.UserId, closeCode, reason, recheck);
-                // What is still queued was sent for an authority the client no longer holds.
-                connection.Close((System.Net.WebSockets.WebSocketCloseStatus)closeCode, reason, discardQueued: true);
-                held = false;
+                // One close per connection; losing the user (4001) says more than losing a stream (4003).
+                if (!withdrawals.TryGetValue(withdrawn.Connection, out var known)
+                    || (withdrawn.CloseCode == CloseCodes.Unauthorized && known.CloseCode != CloseCodes.Unauthorized))
+                {
+                    withdrawals[withdrawn.Connection] = withdrawn;
+                }
             }
         }
 
-        return held;
+        foreach (var (connection, closeCode, reason) in withdrawals.Values)
+        {
+            Log.Withdrawn(logger, connection.Id, connection.Identity.UserId, closeCode, reason, recheck);
+            // What is still queued was sent for an authority the client no longer holds.
+            connection.Close(closeCode, reason, discardQueued: true);
+        }
+
+        return withdrawals.Count == 0;
     }
 
     private static partial class Log

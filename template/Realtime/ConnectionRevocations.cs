@@ -28,7 +28,7 @@ public sealed partial class ConnectionRevocations(
     public ValueTask RevokeUserAsync(Guid userId, string reason, CancellationToken cancellationToken = default) =>
         PublishAsync(new Revocation(userId, null, CloseCodes.Unauthorized, reason), cancellationToken);
 
-    /// <summary>Closes the user's sockets on <paramref name="stream"/> with 4003: they may no longer see it.</summary>
+    /// <summary>Closes the user's sockets on <paramref name="stream"/>, or on any stream under it, with 4003: they may no longer see it.</summary>
     public ValueTask RevokeStreamAsync(Guid userId, string stream, string reason, CancellationToken cancellationToken = default) =>
         PublishAsync(new Revocation(userId, stream, CloseCodes.Forbidden, reason), cancellationToken);
 
@@ -43,13 +43,17 @@ public sealed partial class ConnectionRevocations(
         accessCache.Forget(revocation.UserId);
         foreach (var connection in registry.ForUser(revocation.UserId))
         {
-            if (revocation.Stream is null || connection.Streams.Contains(revocation.Stream))
+            if (revocation.Stream is null || connection.Streams.Any(stream => IsWithin(stream, revocation.Stream)))
             {
                 Log.Revoked(logger, connection.Id, revocation.UserId, revocation.CloseCode, revocation.Reason);
                 connection.Close(revocation.CloseCode, revocation.Reason);
             }
         }
     }
+
+    /// <summary>A stream is within itself and within every stream its name extends after a colon: <c>org:1:doc:2</c> is within <c>org:1</c>.</summary>
+    internal static bool IsWithin(string stream, string revoked) =>
+        stream.StartsWith(revoked, StringComparison.Ordinal) && (stream.Length == revoked.Length || stream[revoked.Length] == ':');
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

@@ -112,6 +112,14 @@ internal sealed partial class ConsumerHost(
     {
         try
         {
+            // Registered now, so every later revocation reaches this connection; one that came between the
+            // handshake's checks and the registration shows here instead.
+            if (!await authority.RecheckAsync([connection], AuthorityRecheck.Joined, connection.Closing))
+            {
+                await WaitForCloseAsync(connection.Socket);
+                return;
+            }
+
             await consumer.OnConnectedAsync(context);
             await ReceiveLoopAsync(connection, consumer, context, settings);
         }

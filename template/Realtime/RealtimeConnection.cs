@@ -112,7 +112,7 @@ public sealed partial class RealtimeConnection
         _closingSource.Cancel();
     }
 
-    public void Close(int status, string reason) => Close((WebSocketCloseStatus)status, reason);
+    public void Close(int status, string reason, bool discardQueued = false) => Close((WebSocketCloseStatus)status, reason, discardQueued);
 
     /// <summary>Writes queued frames until the connection closes, then the close frame.</summary>
     internal async Task SendLoopAsync()
