@@ -29,11 +29,24 @@ internal static partial class CredentialRedaction
             return text;
         }
 
-        text = Parameter().Replace(text, static match => IsCredentialName(match.Groups["name"].Value)
-            ? match.Groups["name"].Value + "=" + Mask
-            : match.Value);
+        text = Parameter().Replace(text, static match => MaskValue(match.Groups["name"].Value, match.Groups["value"].Value, match.Value));
         text = BearerCredential().Replace(text, "${scheme}" + Mask);
         return Jwt().Replace(text, Mask);
+    }
+
+    /// <summary>
+    /// A query or form value runs to the next <c>&amp;</c> (a raw <c>;</c>, <c>,</c> or quote is part of it);
+    /// a cookie's value runs to the next <c>;</c>, after which the other cookies are redacted on their own.
+    /// </summary>
+    private static string MaskValue(string name, string value, string pair)
+    {
+        if (!IsCredentialName(name))
+        {
+            return pair;
+        }
+
+        var cookieEnd = name.Equals(SessionCookie.Name, StringComparison.OrdinalIgnoreCase) ? value.IndexOf(';') : -1;
+        return cookieEnd < 0 ? name + "=" + Mask : name + "=" + Mask + Redact(value[cookieEnd..]);
     }
 
     private static bool MayContainCredential(string text) =>
@@ -59,7 +72,7 @@ internal static partial class CredentialRedaction
     }
 
     // Any name=value pair; the name is the whole run of characters that can spell a parameter name on the wire.
-    [GeneratedRegex(@"(?<![A-Za-z0-9_%+.~-])(?<name>[A-Za-z0-9_%+.~-]+)=[^&\s""',;]+")]
+    [GeneratedRegex(@"(?<![A-Za-z0-9_%+.~-])(?<name>[A-Za-z0-9_%+.~-]+)=(?<value>[^&\s]+)")]
     private static partial Regex Parameter();
 
     // "Bearer abc" in a header and "bearer.abc" in a WebSocket subprotocol. After "Bearer " a short word of

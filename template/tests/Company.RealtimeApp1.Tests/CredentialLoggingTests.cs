@@ -60,6 +60,8 @@ public sealed class CredentialLoggingTests
     [InlineData("POST /token?client_secret=S&client%5Fsecret=T", "POST /token?client_secret=[redacted]&client%5Fsecret=[redacted]")]
     [InlineData("GET /ws?ticket=a+b%2Bc", "GET /ws?ticket=[redacted]")]
     [InlineData("GET /me?sort%3Dname=x&tickets=2&my+ticket=3", "GET /me?sort%3Dname=x&tickets=2&my+ticket=3")]
+    [InlineData("POST /token?password=pa;ss,wo'rd\"!&x=1", "POST /token?password=[redacted]&x=1")]
+    [InlineData("Cookie: wsauth_session=eyJ.x;theme=dark; token=T2", "Cookie: wsauth_session=[redacted];theme=dark; token=[redacted]")]
     public void ParametersAreRecognisedByTheirDecodedNameAsTheAppReadsThem(string text, string expected)
     {
         Assert.Equal(expected, CredentialRedaction.Redact(text));
