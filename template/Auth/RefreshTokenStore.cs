@@ -8,8 +8,12 @@ using Microsoft.Extensions.Options;
 
 namespace Company.RealtimeApp1.Auth;
 
-/// <summary>The outcome of a refresh: whose it was, and the token that replaces the one presented.</summary>
-internal sealed record RefreshRotation(Guid UserId, string RefreshToken);
+/// <summary>
+/// The outcome of a refresh: the user as the rotation found them (the access token is issued from this
+/// very row, so a password change committed a moment later cannot lend it the new stamp), and the token
+/// that replaces the one presented.
+/// </summary>
+internal sealed record RefreshRotation(User User, string RefreshToken);
 
 /// <summary>
 /// Issues, rotates and revokes refresh tokens (RFC 6749 §6, RFC 6819 §5.2.2.3 rotation) in families:
@@ -69,10 +73,7 @@ internal sealed partial class RefreshTokenStore(
             return null;
         }
 
-        var user = await db.Users.AsNoTracking()
-            .Where(u => u.Id == family.UserId)
-            .Select(u => new { u.IsDisabled, u.SecurityStamp })
-            .SingleOrDefaultAsync(cancellationToken);
+        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == family.UserId, cancellationToken);
         if (user is not { IsDisabled: false } || TokenClaims.DigestSecurityStamp(user.SecurityStamp) != family.SecurityStampDigest)
         {
             // Password changes and disabling revoke families themselves; this catches what they missed
@@ -84,7 +85,7 @@ internal sealed partial class RefreshTokenStore(
         var next = AddToken(family.Id, now);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new RefreshRotation(family.UserId, next);
+        return new RefreshRotation(user, next);
     }
 
     /// <summary>Revokes the family of <paramref name="token"/>; unknown tokens are ignored (RFC 7009 §2.2).</summary>

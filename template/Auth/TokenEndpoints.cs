@@ -175,14 +175,9 @@ internal sealed class TokenGrants(
     public async Task<Results<Ok<TokenResponse>, BadRequest<OAuthError>, TooManyRequestsResult>> RefreshAsync(
         string refreshToken, CancellationToken cancellationToken)
     {
-        var rotation = await refreshTokens.RotateAsync(refreshToken, cancellationToken);
-        var user = rotation is null ? null : await users.FindByIdAsync(rotation.UserId.ToString());
-        if (rotation is null || user is null)
-        {
-            return TypedResults.BadRequest(OAuthError.InvalidGrant("The refresh token is invalid, expired or revoked."));
-        }
-
-        return TypedResults.Ok(await IssueAsync(user, rotation.RefreshToken));
+        return await refreshTokens.RotateAsync(refreshToken, cancellationToken) is { } rotation
+            ? TypedResults.Ok(await IssueAsync(rotation.User, rotation.RefreshToken))
+            : TypedResults.BadRequest(OAuthError.InvalidGrant("The refresh token is invalid, expired or revoked."));
     }
 
     private async Task<TokenResponse> IssueAsync(User user, string refreshToken)

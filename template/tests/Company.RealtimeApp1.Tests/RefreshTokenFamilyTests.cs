@@ -1,6 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Data.Common;
 using Company.RealtimeApp1.Auth;
+using Company.RealtimeApp1.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
@@ -99,6 +103,44 @@ public sealed class RefreshTokenFamilyTests(RealtimeApplication app) : IClassFix
         await app.ChangeUserAsync(userName, (users, user) => users.DeleteAsync(user));
 
         await AssertRefreshRefusedAsync(tokens.RefreshToken);
+    }
+
+    [Fact]
+    public async Task APasswordChangeCommittedJustAfterARotationLeavesItsAccessTokenDead()
+    {
+        var change = new AfterCommit();
+        using var raced = RealtimeApplication.With(new(), services: s => s.ConfigureDbContext<AppDbContext>(o => o.AddInterceptors(change)));
+        var (userName, password) = await raced.CreateUniqueUserAsync();
+        var tokens = await raced.SignInAsync(userName, password);
+        change.Arm(() => raced.ChangeUserAsync(userName, (users, user) => users.UpdateSecurityStampAsync(user)));
+
+        using var response = await raced.PostTokenAsync(("grant_type", "refresh_token"), ("refresh_token", tokens.RefreshToken));
+        var rotated = (await response.Content.ReadFromJsonAsync<TokenPair>())!;
+
+        Assert.True(change.Ran);
+        // The rotation checked the old stamp, so the token it issued carries the old stamp, which no longer holds.
+        using var me = await raced.CreateClient(rotated.AccessToken).GetAsync("/me");
+        Assert.Equal(HttpStatusCode.Unauthorized, me.StatusCode);
+    }
+
+    /// <summary>Once armed, runs a change right after the next transaction commits, before its request goes on.</summary>
+    private sealed class AfterCommit : DbTransactionInterceptor
+    {
+        private Func<Task>? _change;
+
+        public bool Ran { get; private set; }
+
+        public void Arm(Func<Task> change) => Volatile.Write(ref _change, change);
+
+        public override async Task TransactionCommittedAsync(
+            DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Exchange(ref _change, null) is { } change)
+            {
+                await change();
+                Ran = true;
+            }
+        }
     }
 
     private async Task AssertRefreshRefusedAsync(string refreshToken)
