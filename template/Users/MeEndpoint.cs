@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text;
 using Company.RealtimeApp1.Auth;
 using Company.RealtimeApp1.Data;
 using Company.RealtimeApp1.Organizations;
@@ -31,8 +30,8 @@ internal static class MeEndpoint
         return routes;
     }
 
-    private static async Task<Results<NoContent, BadRequest<OAuthError>, UnauthorizedHttpResult>> ChangePasswordAsync(
-        HttpContext context, ClaimsPrincipal principal, UserAdministration administration, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, BadRequest<OAuthError>, TooManyRequestsResult, UnauthorizedHttpResult>> ChangePasswordAsync(
+        HttpContext context, ClaimsPrincipal principal, TokenGrants grants, RevokingUserManager users, CancellationToken cancellationToken)
     {
         var (form, error) = await CredentialForm.ReadAsync(context.Request, cancellationToken);
         if (error is not null
@@ -42,23 +41,27 @@ internal static class MeEndpoint
             return TypedResults.BadRequest(error);
         }
 
-        if (Encoding.UTF8.GetByteCount(currentPassword) > TokenEndpoints.MaxPasswordBytes)
-        {
-            return TypedResults.BadRequest(OAuthError.InvalidRequest(
-                $"The current_password parameter is longer than {TokenEndpoints.MaxPasswordBytes} bytes."));
-        }
-
-        if (!Guid.TryParse(principal.FindFirstValue(TokenClaims.Subject), out var userId))
+        if (principal.FindFirstValue(TokenClaims.Subject) is not { } userId
+            || await users.FindByIdAsync(userId) is not { UserName: { } userName })
         {
             return TypedResults.Unauthorized();
         }
 
-        var changed = await administration.ChangeOwnPasswordAsync(userId, currentPassword, newPassword);
-        if (changed is null)
+        // The current password is checked as every password sign-in is: size, per-username rate, lockout.
+        var check = await grants.CheckPasswordAsync(userName, currentPassword);
+        if (check.RateLimited is { } lease)
         {
-            return TypedResults.BadRequest(OAuthError.InvalidGrant("The current password is incorrect."));
+            return new TooManyRequestsResult(lease);
         }
 
+        if (check.User is not { } user)
+        {
+            return TypedResults.BadRequest(check.Error!.Error == "invalid_grant"
+                ? OAuthError.InvalidGrant("The current password is incorrect.")
+                : check.Error);
+        }
+
+        var changed = await users.ReplacePasswordAsync(user, newPassword);
         return changed.Succeeded
             ? TypedResults.NoContent()
             : TypedResults.BadRequest(OAuthError.InvalidRequest(string.Join(" ", changed.Errors.Select(e => e.Description))));

@@ -7,11 +7,10 @@ namespace Company.RealtimeApp1.Users;
 internal sealed record UserSummary(string UserName, IReadOnlyList<string> Roles, bool IsDisabled, bool IsLockedOut);
 
 /// <summary>
-/// Creates and administers users; used by the Development seed, the <c>users</c> command and
-/// <c>POST /me/password</c>. Every change that withdraws authority goes through <see cref="RevokingUserManager"/>,
+/// Creates and administers users; used by the Development seed and the <c>users</c> command. Every change that withdraws authority goes through <see cref="RevokingUserManager"/>,
 /// which revokes the user's refresh-token families and closes their sockets.
 /// </summary>
-internal sealed class UserAdministration(RevokingUserManager users, RoleManager<Role> roles, PasswordSignIn passwordSignIn, TimeProvider time)
+internal sealed class UserAdministration(RevokingUserManager users, RoleManager<Role> roles, TimeProvider time)
 {
     public async Task<IdentityResult> CreateUserAsync(string userName, string password, IEnumerable<string> roleNames)
     {
@@ -38,19 +37,6 @@ internal sealed class UserAdministration(RevokingUserManager users, RoleManager<
         });
 
     public Task<IdentityResult> DeleteUserAsync(string userName) => ChangeAsync(userName, users.DeleteAsync);
-
-    /// <summary>
-    /// The signed-in user's own change. The current password is checked exactly as a sign-in checks it
-    /// (<see cref="PasswordSignIn"/>): a wrong one counts towards lockout. Null when it is wrong, or the
-    /// user is locked out or disabled.
-    /// </summary>
-    public async Task<IdentityResult?> ChangeOwnPasswordAsync(Guid userId, string currentPassword, string newPassword)
-    {
-        var user = await users.FindByIdAsync(userId.ToString());
-        return user?.UserName is { } userName && await passwordSignIn.SignInAsync(userName, currentPassword) is { } signedIn
-            ? await users.ReplacePasswordAsync(signedIn, newPassword)
-            : null;
-    }
 
     public async Task<IReadOnlyList<UserSummary>> ListUsersAsync()
     {

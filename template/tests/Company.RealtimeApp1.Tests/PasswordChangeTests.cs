@@ -76,6 +76,23 @@ public sealed class PasswordChangeTests(RealtimeApplication app) : IClassFixture
     }
 
     [Fact]
+    public async Task CurrentPasswordAttemptsShareThePerUsernameRateLimitOfSignIns()
+    {
+        using var limited = RealtimeApplication.With(new() { ["RateLimiting:Token:PerUsername"] = "2" });
+        var (userName, password) = await limited.CreateUniqueUserAsync();
+        var tokens = await limited.SignInAsync(userName, password);
+        var client = limited.CreateClient(tokens.AccessToken);
+
+        using var second = await client.PostAsync("/me/password", RealtimeApplication.Form(("current_password", "wrong"), ("new_password", NewPassword)));
+        using var third = await client.PostAsync("/me/password", RealtimeApplication.Form(("current_password", password), ("new_password", NewPassword)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, second.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+        Assert.NotNull(third.Headers.RetryAfter);
+        Assert.Equal(("too_many_requests", "Too many requests; retry after the time in the Retry-After header."), await third.ReadOAuthErrorAsync());
+    }
+
+    [Fact]
     public async Task ANewPasswordBcryptWouldTruncateIsRefused()
     {
         var (userName, password) = await app.CreateUniqueUserAsync();
