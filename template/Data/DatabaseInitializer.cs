@@ -47,7 +47,9 @@ internal static partial class DatabaseInitializer
     {
         await using var scope = app.Services.CreateAsyncScope();
         var services = scope.ServiceProvider;
-        await services.GetRequiredService<AppDbContext>().Database.MigrateAsync();
+        var db = services.GetRequiredService<AppDbContext>();
+        await db.Database.MigrateAsync();
+        await SignInDecoy.EnsureAsync(db);
 
         if (app.Environment.IsDevelopment())
         {

@@ -56,8 +56,9 @@ internal sealed partial class PasswordSignIn(
         return user;
     }
 
-    // No user has this id: charging it runs the same statement as charging a real user, and changes nothing.
-    private static readonly Guid NoUser = Guid.Empty;
+    // A failure that must not count (no such user, or one locked out or disabled) is charged to the decoy:
+    // the same statement changing one row, as for a real user.
+    private static readonly Guid NoUser = SignInDecoy.Id;
 
     /// <summary>
     /// What Identity's <c>AccessFailedAsync</c> does (one more failure; at the limit, lock out and start
@@ -87,6 +88,41 @@ internal sealed partial class PasswordSignIn(
 
         [LoggerMessage(3, LogLevel.Information, "Password sign-in failed for user {UserId}: wrong password")]
         public static partial void WrongPassword(ILogger logger, Guid userId);
+    }
+}
+
+/// <summary>
+/// A row in the users table that no one can sign in as (it has no name and no password), so that a
+/// failure that counts against nobody still writes one row, exactly as a failure that counts does: on
+/// PostgreSQL a transaction that changed nothing skips the log flush a real write waits for, and the
+/// difference would tell which usernames exist.
+/// </summary>
+internal static class SignInDecoy
+{
+    public static readonly Guid Id = new("5ec0de0e-0000-7000-8000-000000000000");
+
+    /// <summary>Adds the decoy unless it is there; several instances starting at once may race, and one wins.</summary>
+    public static async Task EnsureAsync(AppDbContext db, CancellationToken cancellationToken = default)
+    {
+        if (await db.Users.AnyAsync(u => u.Id == Id, cancellationToken))
+        {
+            return;
+        }
+
+        db.Users.Add(new User { Id = Id, IsDisabled = true, LockoutEnabled = true });
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Another instance added it first, unless something else is wrong: then this read fails too.
+            db.ChangeTracker.Clear();
+            if (!await db.Users.AnyAsync(u => u.Id == Id, cancellationToken))
+            {
+                throw;
+            }
+        }
     }
 }
 

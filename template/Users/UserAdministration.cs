@@ -1,3 +1,4 @@
+using Company.RealtimeApp1.Data;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 
@@ -10,7 +11,7 @@ internal sealed record UserSummary(string UserName, IReadOnlyList<string> Roles,
 /// Creates and administers users; used by the Development seed and the <c>users</c> command. Every change that withdraws authority goes through <see cref="RevokingUserManager"/>,
 /// which revokes the user's refresh-token families and closes their sockets.
 /// </summary>
-internal sealed class UserAdministration(RevokingUserManager users, RoleManager<Role> roles, TimeProvider time)
+internal sealed class UserAdministration(RevokingUserManager users, RoleManager<Role> roles, AppDbContext db, TimeProvider time)
 {
     public async Task<IdentityResult> CreateUserAsync(string userName, string password, IEnumerable<string> roleNames)
     {
@@ -41,15 +42,12 @@ internal sealed class UserAdministration(RevokingUserManager users, RoleManager<
     public async Task<IReadOnlyList<UserSummary>> ListUsersAsync()
     {
         var now = time.GetUtcNow();
-        var all = await users.Users.AsNoTracking().OrderBy(u => u.UserName).ToListAsync();
-        var summaries = new List<UserSummary>(all.Count);
-        foreach (var user in all)
-        {
-            var userRoles = (await users.GetRolesAsync(user)).Order(StringComparer.Ordinal).ToList();
-            summaries.Add(new UserSummary(user.UserName ?? "", userRoles, user.IsDisabled, user.LockoutEnd > now));
-        }
-
-        return summaries;
+        // The sign-in decoy has no name: it is no one's account.
+        var all = await users.Users.AsNoTracking().Where(u => u.UserName != null).OrderBy(u => u.UserName).ToListAsync();
+        var userRoles = (await db.UserRoles.Join(db.Roles, ur => ur.RoleId, r => r.Id, (ur, r) => new { ur.UserId, r.Name }).ToListAsync())
+            .ToLookup(ur => ur.UserId, ur => ur.Name ?? "");
+        return [.. all.Select(user => new UserSummary(
+            user.UserName!, [.. userRoles[user.Id].Order(StringComparer.Ordinal)], user.IsDisabled, user.LockoutEnd > now))];
     }
 
     private async Task<IdentityResult> ChangeAsync(string userName, Func<User, Task<IdentityResult>> change) =>

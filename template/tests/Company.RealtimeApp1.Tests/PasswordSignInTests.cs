@@ -1,6 +1,7 @@
 using System.Net;
 using Company.RealtimeApp1.Users;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace Company.RealtimeApp1.Tests;
@@ -33,6 +34,38 @@ public sealed class PasswordSignInTests
         Assert.Equal(unknown, await StatementsOfSignInAsync(app, lockedOut, lockedOutPassword));
         // The write that charges a failure is among them, for the unknown user too.
         Assert.Contains(unknown, sql => sql.StartsWith("UPDATE", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task EveryFailedSignInWritesExactlyOneRowAsAWrongPasswordDoes()
+    {
+        // The same statement is not the same cost if one changes a row and another none: a database that
+        // commits nothing skips the log flush a real write waits for.
+        var writes = new RowsWritten();
+        using var app = RealtimeApplication.With(new(), services: s => s.ConfigureDbContext<Data.AppDbContext>(o => o.AddInterceptors(writes)));
+        var (wrongPassword, _) = await app.CreateUniqueUserAsync();
+        var (disabled, disabledPassword) = await app.CreateUniqueUserAsync();
+        await app.ChangeUserAsync(disabled, (users, user) =>
+        {
+            user.IsDisabled = true;
+            return users.UpdateAsync(user);
+        });
+        var (lockedOut, lockedOutPassword) = await app.CreateUniqueUserAsync();
+        await app.ChangeUserAsync(lockedOut, (users, user) => users.SetLockoutEndDateAsync(user, DateTimeOffset.UtcNow.AddMinutes(5)));
+
+        foreach (var (userName, password) in new[]
+        {
+            ("nobody-" + Guid.NewGuid().ToString("N")[..8], "some password"),
+            (wrongPassword, "wrong password!!"),
+            (disabled, disabledPassword),
+            (lockedOut, lockedOutPassword),
+        })
+        {
+            writes.Clear();
+            using var response = await SignInAsync(app, userName, password);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal([1], writes.Rows);
+        }
     }
 
     [Fact]
@@ -80,6 +113,42 @@ public sealed class PasswordSignInTests
 
         Assert.Equal((4, null), await LockoutStateAsync(app, userName));
         await app.SignInAsync(userName, password);
+    }
+
+    /// <summary>The rows each write statement changed.</summary>
+    private sealed class RowsWritten : DbCommandInterceptor
+    {
+        private readonly List<int> _rows = [];
+
+        public IReadOnlyList<int> Rows
+        {
+            get
+            {
+                lock (_rows)
+                {
+                    return [.. _rows];
+                }
+            }
+        }
+
+        public void Clear()
+        {
+            lock (_rows)
+            {
+                _rows.Clear();
+            }
+        }
+
+        public override ValueTask<int> NonQueryExecutedAsync(
+            System.Data.Common.DbCommand command, CommandExecutedEventData eventData, int result, CancellationToken cancellationToken = default)
+        {
+            lock (_rows)
+            {
+                _rows.Add(result);
+            }
+
+            return ValueTask.FromResult(result);
+        }
     }
 
     private static async Task<List<string>> StatementsOfSignInAsync(RealtimeApplication app, string userName, string password)
