@@ -24,7 +24,7 @@ builder.Services.AddTokenAuthentication(builder.Environment);
 builder.Services.AddAuthorization();
 
 // Realtime: authenticated WebSocket endpoints, and the example consumers on them
-builder.Services.AddRealtime();
+builder.Services.AddRealtime(realtime => realtime.SessionCookie = SessionCookie.Name);
 builder.Services.AddConsumers();
 
 // Errors as JSON problem details, never a stack trace; OpenAPI description of the HTTP API
@@ -57,9 +57,9 @@ if (app.Environment.IsDevelopment())
 }
 
 app.MapTokenEndpoints();
-app.MapBrowserCredentialEndpoints();
+app.MapSessionEndpoints();
 app.MapMe();
-app.MapConsumers();
+app.MapRealtime();
 app.MapConsumerApis();
 app.MapHealthChecks("/health");
 

@@ -10,8 +10,8 @@ namespace Company.RealtimeApp1.Auth;
 /// expire.
 /// </summary>
 /// <remarks>
-/// Whatever withdraws access also publishes a revocation (<see cref="Realtime.ConnectionRevocations"/>),
-/// which calls <see cref="Forget"/> on every instance it reaches: at once with the in-memory bus; with a
+/// Whatever withdraws access also publishes a revocation, which the app hands to <see cref="Forget"/> on
+/// every instance it reaches: at once with the in-memory bus; with a
 /// bus between instances, as soon as the revocation arrives there. The lifetime bounds how long a
 /// revocation that never arrives, or a change made behind the app's back (a hand-edited database), goes
 /// unnoticed by new requests.

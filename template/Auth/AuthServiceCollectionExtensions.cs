@@ -33,7 +33,6 @@ internal static class AuthServiceCollectionExtensions
         services.AddScoped<RefreshTokenStore>();
         services.AddScoped<TokenGrants>();
         services.AddTokenRateLimiting();
-        services.AddSingleton<TicketRateLimiter>();
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddSingleton<IConfigureOptions<JwtBearerOptions>, ConfigureJwtBearer>();

@@ -1,4 +1,3 @@
-using Company.RealtimeApp1.Realtime;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -7,8 +6,9 @@ namespace Company.RealtimeApp1.Auth;
 
 /// <summary>
 /// Validates our access tokens: HS256 only, issuer, audience, lifetime, and a user who is still allowed
-/// in. On WebSocket endpoints the token may also come from elsewhere than the Authorization header
-/// (<see cref="HandshakeCredentials"/>), and why one was refused is recorded for the failure contract.
+/// in. Other layers may add to the events (the realtime layer reads WebSocket handshakes' credentials
+/// and records why one was refused); a refusal's message is what a client may be told, so it never
+/// repeats a credential.
 /// </summary>
 internal sealed class ConfigureJwtBearer(IOptions<JwtOptions> jwtOptions) : IConfigureNamedOptions<JwtBearerOptions>
 {
@@ -36,21 +36,10 @@ internal sealed class ConfigureJwtBearer(IOptions<JwtOptions> jwtOptions) : ICon
         // Not saved (the default is to): the token would stay in the request's AuthenticationProperties,
         // which on a WebSocket live as long as the socket. POST /ws/ticket reads the header instead.
         options.SaveToken = false;
-        options.Events = new JwtBearerEvents
-        {
-            OnMessageReceived = context => context.HttpContext.RequestServices.GetRequiredService<HandshakeCredentials>().ReadAsync(context),
-            OnAuthenticationFailed = RecordValidationFailure,
-            OnTokenValidated = EnsureUserIsStillAllowedAsync,
-        };
+        options.Events = new JwtBearerEvents { OnTokenValidated = EnsureUserIsStillAllowedAsync };
     }
 
     public void Configure(JwtBearerOptions options) => Configure(Options.DefaultName, options);
-
-    private static Task RecordValidationFailure(AuthenticationFailedContext context)
-    {
-        HandshakeFailure.Record(context.HttpContext, HandshakeFailure.FromValidationException(context.Exception));
-        return Task.CompletedTask;
-    }
 
     /// <summary>
     /// A signature proves who the token was issued to, not that they may still use it: see
@@ -60,14 +49,14 @@ internal sealed class ConfigureJwtBearer(IOptions<JwtOptions> jwtOptions) : ICon
     {
         if (context.Principal is null || !TokenClaims.TryReadUser(context.Principal, out _, out _))
         {
-            Refuse(context, HandshakeFailure.NoUser);
+            context.Fail(NoUser);
             return;
         }
 
         var validator = context.HttpContext.RequestServices.GetRequiredService<AccessTokenValidator>();
         if (!await validator.IsUserStillAllowedAsync(context.Principal, context.HttpContext.RequestAborted))
         {
-            Refuse(context, HandshakeFailure.UserNoLongerAllowed);
+            context.Fail(UserNoLongerAllowed);
             return;
         }
 
@@ -79,9 +68,7 @@ internal sealed class ConfigureJwtBearer(IOptions<JwtOptions> jwtOptions) : ICon
         }
     }
 
-    private static void Refuse(TokenValidatedContext context, HandshakeFailure failure)
-    {
-        HandshakeFailure.Record(context.HttpContext, failure);
-        context.Fail(failure.Detail);
-    }
+    private const string NoUser = "The access token does not name a user.";
+
+    private const string UserNoLongerAllowed = "The token's user no longer exists, is disabled, or has changed their credentials.";
 }

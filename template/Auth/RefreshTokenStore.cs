@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Company.RealtimeApp1.Data;
-using Company.RealtimeApp1.Realtime;
 using Company.RealtimeApp1.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -16,13 +15,22 @@ namespace Company.RealtimeApp1.Auth;
 internal sealed record RefreshRotation(User User, string RefreshToken);
 
 /// <summary>
+/// Told when a sign-in (a refresh-token family) is revoked, so that what else lives on the user's
+/// sign-ins ends too: the app closes their open sockets.
+/// </summary>
+public interface ISignInRevocationListener
+{
+    ValueTask OnSignInRevokedAsync(Guid userId, CancellationToken cancellationToken);
+}
+
+/// <summary>
 /// Issues, rotates and revokes refresh tokens (RFC 6749 §6, RFC 6819 §5.2.2.3 rotation) in families:
 /// every token descends from one sign-in, lives no longer than it, and dies with it.
 /// </summary>
 internal sealed partial class RefreshTokenStore(
     AppDbContext db,
     IOptions<JwtOptions> options,
-    ConnectionRevocations revocations,
+    ISignInRevocationListener revocations,
     TimeProvider time,
     ILogger<RefreshTokenStore> logger)
 {
@@ -122,7 +130,7 @@ internal sealed partial class RefreshTokenStore(
         }
 
         Log.FamilyRevoked(logger, family.Id, family.UserId);
-        await revocations.RevokeUserAsync(family.UserId, "sign-in revoked", cancellationToken);
+        await revocations.OnSignInRevokedAsync(family.UserId, cancellationToken);
     }
 
     private string AddToken(Guid familyId, DateTime now)

@@ -10,17 +10,28 @@ public sealed record Revocation(Guid UserId, string? Stream, int CloseCode, stri
 internal sealed partial class RevocationJsonContext : JsonSerializerContext;
 
 /// <summary>
+/// Hears every revocation that reaches this instance, before its sockets are closed: the app subscribes
+/// to forget what it remembered of the user (a cache of access checks, say).
+/// </summary>
+public interface IRevocationListener
+{
+    void OnRevoked(Revocation revocation);
+}
+
+/// <summary>
 /// Closes sockets whose authority was withdrawn, on every instance: a revocation travels over the
-/// message bus like any stream message, and each instance forgets the user's remembered access checks
-/// and closes its own matching connections.
+/// message bus like any stream message, and each instance tells its listeners and closes its own
+/// matching connections: the user's, or those on the stream or on any stream under it.
 /// </summary>
 public sealed partial class ConnectionRevocations(
     IMessageBus bus,
     StreamHub hub,
     ConnectionRegistry registry,
-    Auth.AccessCache accessCache,
+    IEnumerable<IRevocationListener> listeners,
     ILogger<ConnectionRevocations> logger) : IStreamSubscriber, IHostedService
 {
+    private readonly IRevocationListener[] _listeners = [.. listeners];
+
     /// <summary>The bus stream revocations travel on; no client can join it (stream names of clients are the consumers').</summary>
     public const string Stream = "$revocations";
 
@@ -40,7 +51,11 @@ public sealed partial class ConnectionRevocations(
             return;
         }
 
-        accessCache.Forget(revocation.UserId);
+        foreach (var listener in _listeners)
+        {
+            listener.OnRevoked(revocation);
+        }
+
         foreach (var connection in registry.ForUser(revocation.UserId))
         {
             if (revocation.Stream is null || connection.Streams.Any(stream => IsWithin(stream, revocation.Stream)))

@@ -1,5 +1,5 @@
-using Company.RealtimeApp1.Auth;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
 
 namespace Company.RealtimeApp1.Realtime;
 
@@ -10,7 +10,7 @@ namespace Company.RealtimeApp1.Realtime;
 /// the session cookie (only with an allowed <c>Origin</c>). Everywhere else only the Authorization header
 /// counts, and JwtBearer reads it itself.
 /// </summary>
-internal sealed class HandshakeCredentials(IWebSocketTicketStore tickets, WebSocketOriginPolicy origins)
+internal sealed class HandshakeCredentials(IWebSocketTicketStore tickets, WebSocketOriginPolicy origins, IOptions<RealtimeOptions> options)
 {
     /// <summary>The subprotocol prefix that carries an access token; the server never selects it, so never echoes the token.</summary>
     public const string SubProtocolPrefix = "bearer.";
@@ -30,11 +30,12 @@ internal sealed class HandshakeCredentials(IWebSocketTicketStore tickets, WebSoc
         }
 
         var cookieAllowed = origins.HasAllowedOrigin(httpContext.Request);
-        var presented = Collect(httpContext, cookieAllowed);
+        var sessionCookie = options.Value.SessionCookie;
+        var presented = Collect(httpContext, cookieAllowed && sessionCookie.Length > 0 ? sessionCookie : null);
         if (presented.Count == 0)
         {
             // No result: authorization then challenges, and the failure contract reports missing_token.
-            HandshakeFailure.Record(httpContext, !cookieAllowed && httpContext.Request.Cookies.ContainsKey(SessionCookie.Name)
+            HandshakeFailure.Record(httpContext, !cookieAllowed && sessionCookie.Length > 0 && httpContext.Request.Cookies.ContainsKey(sessionCookie)
                 ? HandshakeFailure.CookieWithoutOrigin
                 : HandshakeFailure.NoCredential);
             return;
@@ -73,7 +74,7 @@ internal sealed class HandshakeCredentials(IWebSocketTicketStore tickets, WebSoc
     }
 
     /// <summary>Every credential the request carries, in every place a WebSocket endpoint looks.</summary>
-    private static List<PresentedCredential> Collect(HttpContext context, bool cookieAllowed)
+    private static List<PresentedCredential> Collect(HttpContext context, string? sessionCookie)
     {
         var request = context.Request;
         var presented = new List<PresentedCredential>();
@@ -104,7 +105,7 @@ internal sealed class HandshakeCredentials(IWebSocketTicketStore tickets, WebSoc
             }
         }
 
-        if (cookieAllowed && request.Cookies.TryGetValue(SessionCookie.Name, out var cookie))
+        if (sessionCookie is not null && request.Cookies.TryGetValue(sessionCookie, out var cookie))
         {
             Add(presented, CredentialSource.SessionCookie, cookie);
         }

@@ -29,12 +29,6 @@ internal sealed record HandshakeFailure(string Error, string Detail)
     public static HandshakeFailure UnknownTicket { get; } = new(InvalidToken,
         "The ticket is unknown, already used or expired.");
 
-    public static HandshakeFailure NoUser { get; } = new(InvalidToken,
-        "The access token does not name a user.");
-
-    public static HandshakeFailure UserNoLongerAllowed { get; } = new(InvalidToken,
-        "The token's user no longer exists, is disabled, or has changed their credentials.");
-
     public static HandshakeFailure Unknown { get; } = new(InvalidToken, "The credential was refused.");
 
     private static readonly object ItemsKey = new();

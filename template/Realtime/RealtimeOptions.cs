@@ -26,6 +26,12 @@ public sealed class RealtimeOptions : IValidatableObject
 
     public HandshakeRejection RejectWith { get; set; } = HandshakeRejection.AuthMessage;
 
+    /// <summary>
+    /// The cookie a handshake accepts as its credential when it carries an allowed <c>Origin</c>: the one
+    /// the app's sign-in for browsers sets. Empty: no cookie is accepted.
+    /// </summary>
+    public string SessionCookie { get; set; } = "";
+
     /// <summary>The largest client message, counted across fragments; larger ones close the socket with 1009.</summary>
     [Range(1024, 16 * 1024 * 1024)]
     public int MaxMessageBytes { get; set; } = 64 * 1024;

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -12,9 +13,14 @@ internal static class RealtimeServiceCollectionExtensions
     /// store that writes stream messages before publishing them;
     /// the handshake's credentials, tickets and origin check, and its failure contract.
     /// </summary>
-    public static IServiceCollection AddRealtime(this IServiceCollection services)
+    public static IServiceCollection AddRealtime(this IServiceCollection services, Action<RealtimeOptions>? configure = null)
     {
-        services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.SectionName).ValidateOnStart();
+        var realtime = services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.SectionName).ValidateOnStart();
+        if (configure is not null)
+        {
+            realtime.Configure(configure);
+        }
+
         services.AddSingleton<IValidateOptions<RealtimeOptions>, RealtimeOptionsValidator>();
         services.AddSingleton<RealtimeMetrics>();
         services.AddSingleton<StreamHub>();
@@ -33,6 +39,8 @@ internal static class RealtimeServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<RealtimeOptions>, AllowedOriginsValidator>();
         services.AddSingleton<WebSocketOriginPolicy>();
         services.AddSingleton<HandshakeCredentials>();
+        services.AddSingleton<IPostConfigureOptions<JwtBearerOptions>, HandshakeAuthentication>();
+        services.AddSingleton<TicketRateLimiter>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IWebSocketTicketStore, InMemoryWebSocketTicketStore>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, WebSocketAuthorizationResultHandler>();
@@ -41,7 +49,7 @@ internal static class RealtimeServiceCollectionExtensions
 
     /// <summary>
     /// Registers <typeparamref name="TConsumer"/> as a WebSocket endpoint at <paramref name="pattern"/>, mapped by
-    /// <see cref="MapConsumers"/>; <paramref name="endpoint"/> adds what any endpoint may have (an authorization
+    /// <see cref="MapRealtime"/>; <paramref name="endpoint"/> adds what any endpoint may have (an authorization
     /// policy, say). This one line is all a new consumer needs outside its own files.
     /// </summary>
     public static IServiceCollection AddConsumer<TConsumer>(
@@ -53,15 +61,15 @@ internal static class RealtimeServiceCollectionExtensions
             endpoint?.Invoke(mapped);
         }));
 
-    /// <summary>Maps every consumer registered with <see cref="AddConsumer"/>.</summary>
-    public static IEndpointRouteBuilder MapConsumers(this IEndpointRouteBuilder routes)
+    /// <summary>Maps every consumer registered with <see cref="AddConsumer"/>, and <c>POST /ws/ticket</c>.</summary>
+    public static IEndpointRouteBuilder MapRealtime(this IEndpointRouteBuilder routes)
     {
         foreach (var consumer in routes.ServiceProvider.GetServices<ConsumerEndpoint>())
         {
             consumer.Map(routes);
         }
 
-        return routes;
+        return routes.MapWebSocketTickets();
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Company.RealtimeApp1.Auth;
 using Company.RealtimeApp1.Data;
 using Company.RealtimeApp1.Realtime;
 using Microsoft.AspNetCore.Identity;
@@ -25,6 +26,9 @@ internal static class UsersServiceCollectionExtensions
         services.AddSingleton<UserConnectionAuthority>();
         services.AddSingleton<IConnectionAuthority>(provider => provider.GetRequiredService<UserConnectionAuthority>());
         services.AddSingleton<IConnectionTokenValidator>(provider => provider.GetRequiredService<UserConnectionAuthority>());
+        services.AddSingleton<IRevocationListener, AccessCacheRevocationListener>();
+        services.AddSingleton<ISignInRevocationListener, SocketsEndWithSignIn>();
+        services.AddSingleton<ISignInOriginPolicy, SignInOrigins>();
 
         services.AddIdentityCore<User>(options =>
             {
