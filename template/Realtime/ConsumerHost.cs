@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
@@ -6,23 +5,23 @@ using Microsoft.Extensions.Options;
 namespace Company.RealtimeApp1.Realtime;
 
 /// <summary>
-/// Runs one consumer on one accepted socket: the welcome, the receive loop that parses and dispatches
-/// client messages, the send loop that writes queued frames, and the close, joined with Task.WhenAny.
+/// The endpoint's lifecycle for one consumer on one socket: accept, admit (the per-user cap), welcome,
+/// run the receive side (messages read by <see cref="WebSocketMessageReader"/>, control messages answered
+/// by <see cref="ControlMessages"/>, the rest dispatched to the consumer) and the send side
+/// (<see cref="RealtimeConnection.SendLoopAsync"/>) joined with Task.WhenAny, then the close handshake
+/// within <see cref="RealtimeOptions.CloseTimeout"/>, then Abort() and clean up.
 /// </summary>
 internal sealed partial class ConsumerHost(
     StreamHub hub,
     IMessageBus bus,
     ConnectionRegistry registry,
     ConnectionAuthorityChecks authority,
+    ControlMessages controlMessages,
     RealtimeMetrics metrics,
-    IConnectionTokenValidator accessTokens,
     TimeProvider time,
     IOptions<RealtimeOptions> options,
     ILogger<ConsumerHost> logger)
 {
-    private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
-    private const int ReceiveChunkBytes = 4096;
-
     public async Task RunAsync<TConsumer>(HttpContext context) where TConsumer : WebSocketConsumer
     {
         if (!context.WebSockets.IsWebSocketRequest)
@@ -58,18 +57,29 @@ internal sealed partial class ConsumerHost(
 
         Log.Connected(logger, connection.Id, connection.Identity.UserId, context.Request.Path);
         metrics.Connected();
-        var sending = connection.SendLoopAsync();
-        var receiving = admitted ? RunConsumerAsync(connection, consumer, consumerContext, settings) : WaitForCloseAsync(socket);
 
-        // Once either side starts closing, the close handshake gets a few seconds; a client that does not
-        // answer it, or does not read at all, is then cut off rather than kept forever.
-        using var cutOff = connection.Closing.Register(() => _ = CutOffWhenStuckAsync(socket, receiving, sending));
+        // Once the connection starts closing, whoever closed it, the close handshake has CloseTimeout: the
+        // queued frames and the close frame go out, the client's close comes back, or the socket is aborted.
+        using var closeDeadline = new CancellationTokenSource();
+        using var startDeadline = connection.Closing.Register(() => closeDeadline.CancelAfter(settings.CloseTimeout));
+        var sending = connection.SendLoopAsync(closeDeadline.Token);
+        var receiving = admitted
+            ? ReceiveAsync(connection, consumer, consumerContext, settings, closeDeadline.Token)
+            : CloseHandshake.DrainAsync(socket, closeDeadline.Token);
         try
         {
+            await Task.WhenAny(receiving, sending);
+            // Either side ending means the connection is over; the other side gets the rest of the deadline.
+            connection.Close(WebSocketCloseStatus.NormalClosure, "");
             await Task.WhenAll(receiving, sending);
         }
         finally
         {
+            if (socket.State != WebSocketState.Closed)
+            {
+                socket.Abort();
+            }
+
             registry.Remove(connection);
             await consumerContext.LeaveAllAsync();
             if (admitted)
@@ -82,46 +92,23 @@ internal sealed partial class ConsumerHost(
         }
     }
 
-    private static async Task CutOffWhenStuckAsync(WebSocket socket, Task receiving, Task sending)
-    {
-        await Task.Delay(CloseHandshakeTimeout);
-        if (!receiving.IsCompleted || !sending.IsCompleted)
-        {
-            socket.Abort();
-        }
-    }
-
-    /// <summary>Reads and ignores whatever comes until the client answers the close frame.</summary>
-    private static async Task WaitForCloseAsync(WebSocket socket)
-    {
-        var buffer = new byte[256];
-        try
-        {
-            while ((await socket.ReceiveAsync(buffer, CancellationToken.None)).MessageType != WebSocketMessageType.Close)
-            {
-            }
-        }
-        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException)
-        {
-            // The client hung up without closing: nothing more to wait for.
-        }
-    }
-
-    private async Task RunConsumerAsync(
-        RealtimeConnection connection, WebSocketConsumer consumer, ConsumerContext context, RealtimeOptions settings)
+    /// <summary>
+    /// The receive side: the consumer's messages until the connection closes, then the rest of the close
+    /// handshake, discarding what the client still sends until its close frame or the deadline.
+    /// </summary>
+    private async Task ReceiveAsync(
+        RealtimeConnection connection, WebSocketConsumer consumer, ConsumerContext context, RealtimeOptions settings,
+        CancellationToken closeDeadline)
     {
         try
         {
             // Registered now, so every later revocation reaches this connection; one that came between the
             // handshake's checks and the registration shows here instead.
-            if (!await authority.RecheckAsync([connection], AuthorityRecheck.Joined, connection.Closing))
+            if (await authority.RecheckAsync([connection], AuthorityRecheck.Joined, connection.Closing))
             {
-                await WaitForCloseAsync(connection.Socket);
-                return;
+                await consumer.OnConnectedAsync(context);
+                await ReceiveMessagesAsync(connection, consumer, context, settings, closeDeadline);
             }
-
-            await consumer.OnConnectedAsync(context);
-            await ReceiveLoopAsync(connection, consumer, context, settings);
         }
         catch (Exception exception) when (exception is WebSocketException or OperationCanceledException)
         {
@@ -133,101 +120,47 @@ internal sealed partial class ConsumerHost(
             Log.ConsumerFault(logger, exception, connection.Id);
             connection.Close(WebSocketCloseStatus.InternalServerError, "server error");
         }
+
+        await CloseHandshake.DrainAsync(connection.Socket, closeDeadline);
     }
 
-    private async Task ReceiveLoopAsync(
-        RealtimeConnection connection, WebSocketConsumer consumer, ConsumerContext context, RealtimeOptions settings)
+    private async Task ReceiveMessagesAsync(
+        RealtimeConnection connection, WebSocketConsumer consumer, ConsumerContext context, RealtimeOptions settings,
+        CancellationToken closeDeadline)
     {
         var socket = connection.Socket;
         var bucket = new MessageRateLimit(settings.MessagesPerSecond, settings.MessageBurst, time);
-        while (socket.State == WebSocketState.Open)
+        using var reader = new WebSocketMessageReader(socket, settings.MaxMessageBytes);
+        while (!connection.Closing.IsCancellationRequested)
         {
-            // A zero-byte read waits for the next frame without holding a buffer for an idle socket.
-            var next = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
-            if (next.MessageType == WebSocketMessageType.Close)
+            // A read still waiting when the close began is the close handshake's, and ends with its deadline.
+            var read = await reader.ReadAsync(closeDeadline);
+            switch (read.Outcome)
             {
-                // The client closed: answer with its own code, and drop what it will not read anyway.
-                connection.Close(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, "", discardQueued: true);
+                case MessageReadOutcome.ClientClosed:
+                    // The client closed: answer with its own code, and drop what it will not read anyway.
+                    connection.Close(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, "", discardQueued: true);
+                    return;
+                case MessageReadOutcome.Refused:
+                    connection.Close(read.CloseStatus, read.CloseReason);
+                    return;
+            }
+
+            // Once the connection is closing, what still arrives is discarded by the close handshake.
+            if (connection.Closing.IsCancellationRequested)
+            {
                 return;
             }
 
-            var buffer = ArrayPool<byte>.Shared.Rent(ReceiveChunkBytes);
-            try
+            metrics.MessageReceived();
+            if (!bucket.TryTake())
             {
-                (buffer, var length, var failure) = await ReceiveMessageAsync(socket, next.MessageType, buffer, settings.MaxMessageBytes);
-                if (failure is { } close)
-                {
-                    connection.Close(close.Status, close.Reason);
-                    return;
-                }
-
-                if (connection.Closing.IsCancellationRequested)
-                {
-                    return;
-                }
-
-                metrics.MessageReceived();
-                if (!bucket.TryTake())
-                {
-                    Log.TooManyMessages(logger, connection.Id);
-                    connection.Close(CloseCodes.TooManyRequests, "too many messages");
-                    return;
-                }
-
-                await DispatchAsync(connection, consumer, context, buffer.AsMemory(0, length));
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Reads one whole message, counted across fragments, into a pooled buffer that grows up to the
-    /// limit and no further. Returns the buffer in use, which the caller returns to the pool.
-    /// </summary>
-    private static async Task<(byte[] Buffer, int Length, (WebSocketCloseStatus Status, string Reason)? Failure)> ReceiveMessageAsync(
-        WebSocket socket, WebSocketMessageType type, byte[] buffer, int maxBytes)
-    {
-        if (type == WebSocketMessageType.Binary)
-        {
-            return (buffer, 0, (WebSocketCloseStatus.InvalidMessageType, "binary messages are not supported"));
-        }
-
-        var length = 0;
-        while (true)
-        {
-            if (length == buffer.Length)
-            {
-                var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxBytes + 1));
-                buffer.AsSpan(0, length).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(buffer);
-                buffer = larger;
+                Log.TooManyMessages(logger, connection.Id);
+                connection.Close(CloseCodes.TooManyRequests, "too many messages");
+                return;
             }
 
-            var result = await socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return (buffer, 0, (WebSocketCloseStatus.NormalClosure, ""));
-            }
-
-            if (result.MessageType == WebSocketMessageType.Binary)
-            {
-                return (buffer, 0, (WebSocketCloseStatus.InvalidMessageType, "binary messages are not supported"));
-            }
-
-            length += result.Count;
-            if (length > maxBytes)
-            {
-                return (buffer, 0, (WebSocketCloseStatus.MessageTooBig, "message too big"));
-            }
-
-            // Invalid UTF-8 in a text message never gets here: the framework's WebSocket closes with 1007.
-            if (result.EndOfMessage)
-            {
-                return (buffer, length, null);
-            }
+            await DispatchAsync(connection, consumer, context, read.Text);
         }
     }
 
@@ -259,26 +192,10 @@ internal sealed partial class ConsumerHost(
 
             try
             {
-                switch (type)
+                if (!await controlMessages.TryHandleAsync(connection, context, type, root)
+                    && !await consumer.OnMessageAsync(context, new IncomingMessage(type, root)))
                 {
-                    case "ping":
-                        connection.TrySend(
-                            new PongMessage(root.TryGetProperty("id", out var id) ? id : null),
-                            RealtimeJsonContext.Default.PongMessage);
-                        break;
-                    case "resume":
-                        await context.ResumeAsync(ReadResumeSince(root));
-                        break;
-                    case "auth.refresh":
-                        await RefreshAsync(connection, context, root);
-                        break;
-                    default:
-                        if (!await consumer.OnMessageAsync(context, new IncomingMessage(type, root)))
-                        {
-                            context.SendError(ErrorCodes.UnknownType, $"Unknown message type '{Truncate(type)}'.");
-                        }
-
-                        break;
+                    context.SendError(ErrorCodes.UnknownType, $"Unknown message type '{Truncate(type)}'.");
                 }
             }
             catch (InvalidMessageException exception)
@@ -287,40 +204,6 @@ internal sealed partial class ConsumerHost(
             }
         }
     }
-
-    /// <summary>
-    /// Continues the connection under a new access token of the same user, so that it outlives the
-    /// token it was opened with; anything else changes nothing and is answered <c>invalid_refresh</c>.
-    /// </summary>
-    private async Task RefreshAsync(RealtimeConnection connection, ConsumerContext context, JsonElement root)
-    {
-        if (!root.TryGetProperty("access_token", out var tokenElement)
-            || tokenElement.ValueKind != JsonValueKind.String
-            || tokenElement.GetString() is not { Length: > 0 } token)
-        {
-            throw new InvalidMessageException("An 'auth.refresh' message needs 'access_token': a string.");
-        }
-
-        var principal = await accessTokens.ValidateAsync(token, connection.Closing);
-        if (principal is null || ConnectionIdentity.From(principal).UserId != connection.Identity.UserId)
-        {
-            context.SendError(ErrorCodes.InvalidRefresh, "The access token is invalid, expired, or belongs to another user.");
-            return;
-        }
-
-        // A new token renews the user's credentials, not what else the socket relies on: a membership
-        // removed meanwhile closes it rather than being renewed along with it.
-        connection.Refresh(principal);
-        if (await authority.RecheckAsync([connection], AuthorityRecheck.Refreshed, connection.Closing))
-        {
-            connection.TrySend(new AuthRefreshedMessage(connection.Identity.ExpiresAt), RealtimeJsonContext.Default.AuthRefreshedMessage);
-        }
-    }
-
-    private static long ReadResumeSince(JsonElement root) =>
-        root.TryGetProperty("since", out var since) && since.ValueKind == JsonValueKind.Number && since.TryGetInt64(out var value) && value >= 0
-            ? value
-            : throw new InvalidMessageException("A 'resume' message needs 'since': the last message id seen, a number of 0 or more.");
 
     private static long? ReadSince(HttpRequest request) =>
         long.TryParse(request.Query["since"], out var since) && since >= 0 ? since : null;

@@ -14,8 +14,6 @@ namespace Company.RealtimeApp1.Realtime;
 /// </summary>
 public sealed partial class RealtimeConnection
 {
-    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
-
     private readonly WebSocket _socket;
     private readonly Channel<ReadOnlyMemory<byte>> _outbound;
     private readonly int _maxQueuedBytes;
@@ -114,8 +112,12 @@ public sealed partial class RealtimeConnection
 
     public void Close(int status, string reason, bool discardQueued = false) => Close((WebSocketCloseStatus)status, reason, discardQueued);
 
-    /// <summary>Writes queued frames until the connection closes, then the close frame.</summary>
-    internal async Task SendLoopAsync()
+    /// <summary>
+    /// The send side, the socket's only writer: queued frames until the connection closes, then the close
+    /// frame. <paramref name="closeDeadline"/> fires <see cref="RealtimeOptions.CloseTimeout"/> after the
+    /// close began: a write still waiting on a client that does not read is then abandoned.
+    /// </summary>
+    internal async Task SendLoopAsync(CancellationToken closeDeadline)
     {
         try
         {
@@ -127,14 +129,13 @@ public sealed partial class RealtimeConnection
                     continue;
                 }
 
-                await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, closeDeadline);
                 _metrics.MessagesSent(1);
             }
 
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                using var timeout = new CancellationTokenSource(CloseTimeout);
-                await _socket.CloseOutputAsync(_closeStatus, _closeReason, timeout.Token);
+                await _socket.CloseOutputAsync(_closeStatus, _closeReason, closeDeadline);
             }
         }
         catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or ObjectDisposedException)

@@ -64,6 +64,16 @@ public sealed class RealtimeOptions : IValidatableObject
     /// <summary>How long the server waits for the pong before aborting the socket.</summary>
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a close may take, whoever starts it. After its close frame the server keeps reading, and
+    /// discarding, what the client still sends until the client's close frame arrives (so the client reads
+    /// the close code rather than a reset connection); a client that has not answered, or has not read the
+    /// frames queued before the close, when this passes is cut off. It also bounds a refused handshake's
+    /// <c>auth</c> message and close.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long before the access token expires the client is told to refresh it.</summary>
     public TimeSpan ExpiryWarning { get; set; } = TimeSpan.FromSeconds(60);
 

@@ -26,6 +26,7 @@ internal static class RealtimeServiceCollectionExtensions
         services.AddSingleton<StreamHub>();
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<ConsumerHost>();
+        services.AddSingleton<ControlMessages>();
         services.AddSingleton<StreamStore>();
         services.AddHostedService(provider => provider.GetRequiredService<StreamStore>());
         services.TryAddSingleton<IMessageBus, InMemoryMessageBus>();

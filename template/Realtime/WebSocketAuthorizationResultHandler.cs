@@ -18,9 +18,6 @@ internal sealed partial class WebSocketAuthorizationResultHandler(
     RealtimeMetrics metrics,
     ILogger<WebSocketAuthorizationResultHandler> logger) : IAuthorizationMiddlewareResultHandler
 {
-    /// <summary>How long a refused client has to answer the close frame before the connection is dropped.</summary>
-    private static readonly TimeSpan CloseReplyTimeout = TimeSpan.FromSeconds(2);
-
     private readonly AuthorizationMiddlewareResultHandler _default = new();
 
     public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
@@ -57,14 +54,15 @@ internal sealed partial class WebSocketAuthorizationResultHandler(
     private static async Task RefuseAsync(HttpContext context, RealtimeOptions settings, AuthFailureMessage message, int closeCode, string reason)
     {
         using var socket = await WebSocketHandshake.AcceptAsync(context, settings);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        timeout.CancelAfter(CloseReplyTimeout);
+        // The auth message, the close and the client's answer share one deadline, as any close does.
+        using var closeDeadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        closeDeadline.CancelAfter(settings.CloseTimeout);
         try
         {
             var frame = JsonSerializer.SerializeToUtf8Bytes(message, RealtimeJsonContext.Default.AuthFailureMessage);
-            await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
-            await socket.CloseOutputAsync((WebSocketCloseStatus)closeCode, reason, timeout.Token);
-            await WaitForCloseAsync(socket, timeout.Token);
+            await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, closeDeadline.Token);
+            await socket.CloseOutputAsync((WebSocketCloseStatus)closeCode, reason, closeDeadline.Token);
+            await CloseHandshake.DrainAsync(socket, closeDeadline.Token);
         }
         catch (Exception exception) when (exception is WebSocketException or OperationCanceledException)
         {
@@ -75,20 +73,6 @@ internal sealed partial class WebSocketAuthorizationResultHandler(
             if (socket.State != WebSocketState.Closed)
             {
                 socket.Abort();
-            }
-        }
-    }
-
-    private static async Task WaitForCloseAsync(WebSocket socket, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[256];
-        while (socket.State == WebSocketState.CloseSent)
-        {
-            // Whatever the client sent before it saw our close is discarded.
-            var result = await socket.ReceiveAsync(buffer, cancellationToken);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return;
             }
         }
     }
