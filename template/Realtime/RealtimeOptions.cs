@@ -99,9 +99,10 @@ public sealed class RealtimeOptions : IValidatableObject
 
     /// <summary>
     /// Tickets one user may be issued per minute (a token bucket: this many at once, then one every
-    /// 60/TicketsPerMinute seconds), redeemed or not; beyond it <c>429</c>. Counted per instance.
+    /// 60/TicketsPerMinute seconds), redeemed or not; beyond it <c>429</c>. Counted per instance. At most
+    /// 600: a partitioned limiter refills at most every 100 ms.
     /// </summary>
-    [Range(1, 10_000)]
+    [Range(1, 600)]
     public int TicketsPerMinute { get; set; } = 30;
 
     /// <summary>Stored events kept per organization for clients that resume.</summary>
