@@ -33,7 +33,7 @@ public sealed record EventSender(Guid Id, string Username);
 /// </summary>
 public sealed class OrganizationEvents(
     IServiceScopeFactory scopes,
-    StreamStore store,
+    StreamStore<AppDbContext> store,
     PublishedMessageLimit limit,
     IOptions<RealtimeOptions> options,
     TimeProvider time) : IStreamHistory

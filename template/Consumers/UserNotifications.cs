@@ -25,7 +25,7 @@ public sealed record NotificationMessage(long Id, string Title, string Body, Jso
 /// Per-user notifications: <see cref="NotifyUserAsync"/> stores a notification and then publishes it to
 /// the user's stream, on whichever instances the user is connected. Callable from any code.
 /// </summary>
-public sealed class UserNotifications(IServiceScopeFactory scopes, StreamStore store, PublishedMessageLimit limit, TimeProvider time) : IStreamHistory
+public sealed class UserNotifications(IServiceScopeFactory scopes, StreamStore<AppDbContext> store, PublishedMessageLimit limit, TimeProvider time) : IStreamHistory
 {
     private const string StreamPrefix = "notifications:";
 
