@@ -59,6 +59,7 @@ if (app.Environment.IsDevelopment())
 app.MapTokenEndpoints();
 app.MapBrowserCredentialEndpoints();
 app.MapMe();
+app.MapOrganizations();
 app.MapConsumers();
 app.MapConsumerApis();
 app.MapHealthChecks("/health");

@@ -19,6 +19,7 @@ internal static class DatabaseServiceCollectionExtensions
             options.UseSqlite(connectionString).AddInterceptors(new SqlitePragmas());
         });
         services.AddStreamStore<AppDbContext>();
+        services.AddSingleton<StoredStreamServices>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return services;
     }

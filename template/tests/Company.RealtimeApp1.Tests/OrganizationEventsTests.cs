@@ -200,7 +200,7 @@ public sealed class OrganizationEventsTests(RealtimeApplication app) : IClassFix
     [Fact]
     public async Task ResumingFromBeforeTheBoundedHistoryIsNotRecovered()
     {
-        using var small = RealtimeApplication.With(new() { ["WebSockets:OrgHistory"] = "2" });
+        using var small = RealtimeApplication.With(new() { ["OrganizationEvents:History"] = "2" });
         var admin = await CreateUserAsync(small);
         var org = await small.CreateOrganizationAsync("hist-" + Guid.NewGuid().ToString("N")[..8], (admin.UserName, OrganizationRole.Admin));
         var first = await PublishAsync(admin, org.Id, "one", small);
