@@ -74,16 +74,9 @@ public sealed class OrganizationEvents(StoredStreamServices services, IOptions<O
 
     protected override string StreamOf(OrganizationEvent stored) => new OrganizationStream(stored.OrganizationId).Name;
 
-    protected override Expression<Func<OrganizationEvent, bool>>? InStream(string stream)
-    {
-        if (!OrganizationStream.TryParse(stream, out var organization))
-        {
-            return null;
-        }
+    protected override Expression<Func<OrganizationEvent, Guid>> StreamKey => e => e.OrganizationId;
 
-        var organizationId = organization.OrganizationId;
-        return e => e.OrganizationId == organizationId;
-    }
+    protected override Guid? StreamKeyOf(string stream) => OrganizationStream.TryParse(stream, out var parsed) ? parsed.OrganizationId : null;
 
     protected override OrganizationEventContent ContentOf(OrganizationEvent stored) => new(
         stored.OrganizationId, stored.Type, StoredMessage.DataFromText(stored.Data), new EventSender(stored.SenderId, stored.SenderName));

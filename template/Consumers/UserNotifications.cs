@@ -46,16 +46,9 @@ public sealed class UserNotifications(StoredStreamServices services)
 
     protected override string StreamOf(Notification stored) => new NotificationStream(stored.UserId).Name;
 
-    protected override Expression<Func<Notification, bool>>? InStream(string stream)
-    {
-        if (!NotificationStream.TryParse(stream, out var parsed))
-        {
-            return null;
-        }
+    protected override Expression<Func<Notification, Guid>> StreamKey => n => n.UserId;
 
-        var userId = parsed.UserId;
-        return n => n.UserId == userId;
-    }
+    protected override Guid? StreamKeyOf(string stream) => NotificationStream.TryParse(stream, out var parsed) ? parsed.UserId : null;
 
     protected override NotificationContent ContentOf(Notification stored) =>
         new(stored.Title, stored.Body, StoredMessage.DataFromText(stored.Data));

@@ -67,8 +67,11 @@ public abstract class StoredStream<TEntity, TContent>(
     /// <summary>The stream <paramref name="stored"/> is published on.</summary>
     protected abstract string StreamOf(TEntity stored);
 
-    /// <summary>The rows of <paramref name="stream"/>, or null when it is not one of this store's streams.</summary>
-    protected abstract Expression<Func<TEntity, bool>>? InStream(string stream);
+    /// <summary>The column that says which stream a row is on (a user's id, an organization's).</summary>
+    protected abstract Expression<Func<TEntity, Guid>> StreamKey { get; }
+
+    /// <summary>The <see cref="StreamKey"/> of <paramref name="stream"/>'s rows, or null when it is not one of this store's streams.</summary>
+    protected abstract Guid? StreamKeyOf(string stream);
 
     /// <summary>The content of a row read back from the database.</summary>
     protected abstract TContent ContentOf(TEntity stored);
@@ -90,7 +93,7 @@ public abstract class StoredStream<TEntity, TContent>(
     public async IAsyncEnumerable<StreamMessage> ReadSinceAsync(
         string stream, long since, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        if (InStream(stream) is not { } rows)
+        if (StreamKeyOf(stream) is not { } key)
         {
             yield break;
         }
@@ -98,7 +101,7 @@ public abstract class StoredStream<TEntity, TContent>(
         await using var scope = services.Scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var stored = db.Set<TEntity>().AsNoTracking()
-            .Where(rows)
+            .Where(Having(key))
             .Where(m => m.Id > since)
             .OrderBy(m => m.Id)
             .AsAsyncEnumerable();
@@ -107,6 +110,16 @@ public abstract class StoredStream<TEntity, TContent>(
             yield return StoredFrame.Create(messageType, ContentOf(message), contentType)
                 .ToMessage(stream, message.Id, StoredMessage.Utc(message.CreatedAt));
         }
+    }
+
+    /// <summary>The rows whose <see cref="StreamKey"/> is <paramref name="key"/>.</summary>
+    private Expression<Func<TEntity, bool>> Having(Guid key)
+    {
+        // Read from a field rather than inlined as a constant, so the database sees a parameter and the
+        // query is compiled once for every stream, not once per stream.
+        var value = Expression.Field(Expression.Constant(new StrongBox<Guid>(key)), nameof(StrongBox<>.Value));
+        var column = StreamKey;
+        return Expression.Lambda<Func<TEntity, bool>>(Expression.Equal(column.Body, value), column.Parameters);
     }
 
     /// <summary>True unless the store drops old messages: then it says whether it still has those after <paramref name="since"/>.</summary>
