@@ -1,5 +1,4 @@
 using System.Text;
-using Company.RealtimeApp1.Consumers;
 using Company.RealtimeApp1.Data;
 using Company.RealtimeApp1.Organizations;
 using Company.RealtimeApp1.Realtime;
@@ -73,14 +72,8 @@ internal static class CommandLine
 
     private static async Task<int> RemoveMemberAsync(IServiceProvider services, string slug, string userName)
     {
+        // The revocation reaches the server's sockets when the bus does (Redis); otherwise its periodic re-check closes them.
         var removed = await services.GetRequiredService<OrganizationAdministration>().RemoveMemberAsync(slug, userName);
-        if (removed.Value is { } membership)
-        {
-            // Reaches the server's sockets when the bus does (Redis); otherwise its periodic re-check closes them.
-            await services.GetRequiredService<ConnectionRevocations>()
-                .RevokeStreamAsync(membership.UserId, OrganizationEvents.StreamFor(membership.OrganizationId), "membership removed");
-        }
-
         return Report(removed, _ => $"Removed '{userName}' from '{slug}'.");
     }
 

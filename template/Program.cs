@@ -59,6 +59,7 @@ if (app.Environment.IsDevelopment())
 app.MapTokenEndpoints();
 app.MapSessionEndpoints();
 app.MapMe();
+app.MapOrganizations();
 app.MapRealtime();
 app.MapConsumerApis();
 app.MapHealthChecks("/health");

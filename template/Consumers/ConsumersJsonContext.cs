@@ -4,6 +4,6 @@ using System.Text.Json.Serialization;
 namespace Company.RealtimeApp1.Consumers;
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
-[JsonSerializable(typeof(NotificationMessage))]
-[JsonSerializable(typeof(OrganizationEventMessage))]
+[JsonSerializable(typeof(NotificationContent))]
+[JsonSerializable(typeof(OrganizationEventContent))]
 internal sealed partial class ConsumersJsonContext : JsonSerializerContext;

@@ -1,5 +1,6 @@
 using Company.RealtimeApp1.Organizations;
 using Company.RealtimeApp1.Realtime;
+using Microsoft.Extensions.Options;
 
 namespace Company.RealtimeApp1.Consumers;
 
@@ -12,7 +13,8 @@ internal static class ConsumersServiceCollectionExtensions
         services.AddConsumer<OrganizationEventsConsumer>("/ws/events/{orgId}", endpoint => endpoint.RequireAuthorization(OrganizationPolicies.Member));
         services.AddSingleton<UserNotifications>();
         services.AddSingleton<OrganizationEvents>();
-        services.AddSingleton<IConnectionAuthority, OrganizationStreamAuthority>();
+        services.AddOptions<OrganizationEventsOptions>().BindConfiguration(OrganizationEventsOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OrganizationEventsOptions>, OrganizationEventsOptionsValidator>();
         return services;
     }
 
@@ -20,7 +22,7 @@ internal static class ConsumersServiceCollectionExtensions
     public static IEndpointRouteBuilder MapConsumerApis(this IEndpointRouteBuilder routes)
     {
         routes.MapNotificationsApi();
-        routes.MapOrganizationsApi();
+        routes.MapOrganizationEventsApi();
         return routes;
     }
 }

@@ -6,5 +6,5 @@ namespace Company.RealtimeApp1.Consumers;
 public sealed class NotificationConsumer(UserNotifications notifications) : WebSocketConsumer
 {
     public override ValueTask OnConnectedAsync(ConsumerContext context) =>
-        context.JoinAsync(UserNotifications.StreamFor(context.UserId), notifications);
+        context.JoinAsync(new NotificationStream(context.UserId).Name, notifications);
 }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Company.RealtimeApp1.Auth;
 using Company.RealtimeApp1.Data;
+using Company.RealtimeApp1.Realtime;
 using Company.RealtimeApp1.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -94,12 +95,9 @@ internal static class NotificationsApi
             .OrderBy(n => n.Id)
             .Take(limit ?? DefaultPageSize)
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(stored.Select(n =>
-        {
-            var message = NotificationMessage.From(n);
-            return new StoredNotification(message.Id, message.Title, message.Body, message.Data, message.CreatedAt,
-                n.ReadAt is { } readAt ? new DateTimeOffset(DateTime.SpecifyKind(readAt, DateTimeKind.Utc)) : null);
-        }).ToList());
+        return TypedResults.Ok(stored.Select(n => new StoredNotification(
+            n.Id, n.Title, n.Body, StoredMessage.DataFromText(n.Data), StoredMessage.Utc(n.CreatedAt),
+            n.ReadAt is { } readAt ? StoredMessage.Utc(readAt) : null)).ToList());
     }
 
     private static async Task<Results<NoContent, NotFound>> MarkReadAsync(

@@ -1,7 +1,12 @@
+using Company.RealtimeApp1.Data;
+using Company.RealtimeApp1.Organizations;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
 namespace Company.RealtimeApp1.Consumers;
 
 /// <summary>An event in an organization, stored before it is broadcast. Each organization keeps a bounded history.</summary>
-public sealed class OrganizationEvent
+public sealed class OrganizationEvent : IStoredMessage
 {
     /// <summary>Increases with every event, and so along each organization's stream.</summary>
     public long Id { get; init; }
@@ -18,5 +23,17 @@ public sealed class OrganizationEvent
 
     public required string SenderName { get; init; }
 
-    public DateTime CreatedAt { get; init; }
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>Applied by <see cref="AppDbContext"/> with the assembly's other configurations.</summary>
+internal sealed class OrganizationEventConfiguration : IEntityTypeConfiguration<OrganizationEvent>
+{
+    public void Configure(EntityTypeBuilder<OrganizationEvent> organizationEvent)
+    {
+        organizationEvent.Property(e => e.Type).HasMaxLength(OrganizationEvents.MaxEventNameLength);
+        organizationEvent.Property(e => e.SenderName).HasMaxLength(256);
+        organizationEvent.HasIndex(e => new { e.OrganizationId, e.Id });
+        organizationEvent.HasOne<Organization>().WithMany().HasForeignKey(e => e.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+    }
 }

@@ -1,28 +1,15 @@
-using System.Runtime.CompilerServices;
+using System.Linq.Expressions;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Company.RealtimeApp1.Data;
+using Company.RealtimeApp1.Organizations;
 using Company.RealtimeApp1.Realtime;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Company.RealtimeApp1.Consumers;
 
-/// <summary>The <c>org.event</c> message a member receives.</summary>
-public sealed record OrganizationEventMessage(
-    long Id, Guid OrgId, string Event, JsonElement? Data, EventSender Sender, DateTimeOffset CreatedAt)
-{
-    [JsonPropertyOrder(-1)]
-    public string Type => "org.event";
-
-    public static OrganizationEventMessage From(OrganizationEvent stored) => new(
-        stored.Id,
-        stored.OrganizationId,
-        stored.Type,
-        stored.Data is null ? null : JsonDocument.Parse(stored.Data).RootElement.Clone(),
-        new EventSender(stored.SenderId, stored.SenderName),
-        new DateTimeOffset(DateTime.SpecifyKind(stored.CreatedAt, DateTimeKind.Utc)));
-}
+/// <summary>The members of an <c>org.event</c> message besides its type, id and time.</summary>
+public sealed record OrganizationEventContent(Guid OrgId, string Event, JsonElement? Data, EventSender Sender);
 
 public sealed record EventSender(Guid Id, string Username);
 
@@ -31,31 +18,13 @@ public sealed record EventSender(Guid Id, string Username);
 /// the history to <c>WebSockets:OrgHistory</c> events. The broadcast goes to every member connected to the
 /// organization's stream, on every instance. Callable from any code.
 /// </summary>
-public sealed class OrganizationEvents(
-    IServiceScopeFactory scopes,
-    StreamStore store,
-    PublishedMessageLimit limit,
-    IOptions<RealtimeOptions> options,
-    TimeProvider time) : IStreamHistory
+public sealed class OrganizationEvents(StoredStreamServices services, IOptions<OrganizationEventsOptions> options)
+    : StoredStream<OrganizationEvent, OrganizationEventContent>(services, "org.event", "event", ConsumersJsonContext.Default.OrganizationEventContent)
 {
-    private const string StreamPrefix = "org:";
+    public const int MaxEventNameLength = 100;
 
-    public static string StreamFor(Guid organizationId) => StreamPrefix + organizationId.ToString("N");
-
-    /// <summary>The organization of an organization's stream, or of a stream under it (<c>org:&lt;id&gt;:…</c>).</summary>
-    public static bool TryReadStream(string stream, out Guid organizationId)
-    {
-        organizationId = default;
-        var rest = stream.AsSpan();
-        if (!rest.StartsWith(StreamPrefix, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        rest = rest[StreamPrefix.Length..];
-        var end = rest.IndexOf(':');
-        return Guid.TryParseExact(end < 0 ? rest : rest[..end], "N", out organizationId);
-    }
+    /// <summary>The rule for an event's name, wherever it comes from (the REST API, a socket's <c>publish</c>).</summary>
+    public static bool IsEventName(string? name) => !string.IsNullOrWhiteSpace(name) && name.Length <= MaxEventNameLength;
 
     /// <summary>
     /// Stores the event, then broadcasts it. Returns its id. Throws <see cref="MessageTooLargeException"/>,
@@ -64,20 +33,23 @@ public sealed class OrganizationEvents(
     public async Task<long> PublishOrgEventAsync(
         Guid organizationId, EventSender sender, string type, JsonElement? data = null, CancellationToken cancellationToken = default)
     {
-        var stored = new OrganizationEvent
+        if (!IsEventName(type))
+        {
+            throw new ArgumentException($"An event name is 1 to {MaxEventNameLength} characters.", nameof(type));
+        }
+
+        var organizationEvent = new OrganizationEvent
         {
             OrganizationId = organizationId,
             Type = type,
-            Data = data is { ValueKind: not JsonValueKind.Undefined and not JsonValueKind.Null } json ? json.GetRawText() : null,
+            Data = StoredMessage.DataText(data),
             SenderId = sender.Id,
             SenderName = sender.Username,
-            CreatedAt = time.GetUtcNow().UtcDateTime,
         };
-
-        limit.EnsureFits("event", Frame(stored, PublishedMessageLimit.WidestId, PublishedMessageLimit.WidestTime));
-        await store.StoreAndPublishAsync(stored, ToStreamMessage, cancellationToken);
+        var stored = await StoreAndPublishAsync(
+            organizationEvent, new OrganizationEventContent(organizationId, type, StoredMessage.Data(data), sender), cancellationToken);
         // Trimming on every publish would double its cost; trimming every so often keeps the history
-        // bounded all the same (a few percent over OrgHistory), and resume reads the true watermark.
+        // bounded all the same (a few percent over History), and resume reads the true watermark.
         if (stored.Id % Math.Max(1, options.Value.OrgHistory / 64) == 0)
         {
             await TrimHistoryAsync(organizationId, cancellationToken);
@@ -86,36 +58,33 @@ public sealed class OrganizationEvents(
         return stored.Id;
     }
 
-    public async IAsyncEnumerable<StreamMessage> ReadSinceAsync(
-        string stream, long since, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public override async ValueTask<bool> HasEverythingSinceAsync(string stream, long since, CancellationToken cancellationToken)
     {
-        var organizationId = ParseStream(stream);
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var stored = db.OrganizationEvents.AsNoTracking()
-            .Where(e => e.OrganizationId == organizationId && e.Id > since)
-            .OrderBy(e => e.Id)
-            .AsAsyncEnumerable();
-        await foreach (var organizationEvent in stored.WithCancellation(cancellationToken))
+        if (!OrganizationStream.TryParse(stream, out var organization))
         {
-            yield return ToStreamMessage(organizationEvent);
+            return false;
         }
-    }
 
-    public async ValueTask<bool> HasEverythingSinceAsync(string stream, long since, CancellationToken cancellationToken)
-    {
-        var organizationId = ParseStream(stream);
-        await using var scope = scopes.CreateAsyncScope();
+        await using var scope = Scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var trimmedThrough = await db.Organizations.Where(o => o.Id == organizationId)
+        var trimmedThrough = await db.Organizations.Where(o => o.Id == organization.OrganizationId)
             .Select(o => o.EventsTrimmedThrough).SingleOrDefaultAsync(cancellationToken);
         return since >= trimmedThrough;
     }
 
-    /// <summary>Drops all but the newest <c>OrgHistory</c> events and remembers where the history now starts.</summary>
+    protected override string StreamOf(OrganizationEvent stored) => new OrganizationStream(stored.OrganizationId).Name;
+
+    protected override Expression<Func<OrganizationEvent, Guid>> StreamKey => e => e.OrganizationId;
+
+    protected override Guid? StreamKeyOf(string stream) => OrganizationStream.TryParse(stream, out var parsed) ? parsed.OrganizationId : null;
+
+    protected override OrganizationEventContent ContentOf(OrganizationEvent stored) => new(
+        stored.OrganizationId, stored.Type, StoredMessage.DataFromText(stored.Data), new EventSender(stored.SenderId, stored.SenderName));
+
+    /// <summary>Drops all but the newest <c>History</c> events and remembers where the history now starts.</summary>
     private async Task TrimHistoryAsync(Guid organizationId, CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
+        await using var scope = Scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var lastDropped = await db.OrganizationEvents
             .Where(e => e.OrganizationId == organizationId)
@@ -135,15 +104,4 @@ public sealed class OrganizationEvents(
             .Where(o => o.Id == organizationId && o.EventsTrimmedThrough < through)
             .ExecuteUpdateAsync(o => o.SetProperty(x => x.EventsTrimmedThrough, through), cancellationToken);
     }
-
-    private static Guid ParseStream(string stream) => Guid.Parse(stream.AsSpan(StreamPrefix.Length));
-
-    private static StreamMessage ToStreamMessage(OrganizationEvent stored) => new(
-        StreamFor(stored.OrganizationId),
-        stored.Id,
-        JsonSerializer.SerializeToUtf8Bytes(OrganizationEventMessage.From(stored), ConsumersJsonContext.Default.OrganizationEventMessage));
-
-    /// <summary>The frame <paramref name="stored"/> would be with this id and timestamp: the one it is measured by.</summary>
-    private static byte[] Frame(OrganizationEvent stored, long id, DateTimeOffset createdAt) => JsonSerializer.SerializeToUtf8Bytes(
-        OrganizationEventMessage.From(stored) with { Id = id, CreatedAt = createdAt }, ConsumersJsonContext.Default.OrganizationEventMessage);
 }

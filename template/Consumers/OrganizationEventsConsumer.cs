@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Company.RealtimeApp1.Organizations;
 using Company.RealtimeApp1.Realtime;
 
 namespace Company.RealtimeApp1.Consumers;
@@ -14,7 +15,7 @@ public sealed class OrganizationEventsConsumer(OrganizationEvents events) : WebS
     public override ValueTask OnConnectedAsync(ConsumerContext context)
     {
         _organizationId = Guid.Parse((string)context.RouteValues["orgId"]!);
-        return context.JoinAsync(OrganizationEvents.StreamFor(_organizationId), events);
+        return context.JoinAsync(new OrganizationStream(_organizationId).Name, events);
     }
 
     public override async ValueTask<bool> OnMessageAsync(ConsumerContext context, IncomingMessage message)
@@ -25,7 +26,11 @@ public sealed class OrganizationEventsConsumer(OrganizationEvents events) : WebS
         }
 
         var publish = message.Read<PublishMessage>();
-        OrganizationEventRules.Validate(publish.Event);
+        if (!OrganizationEvents.IsEventName(publish.Event))
+        {
+            throw new InvalidMessageException($"'event' must be a non-empty string of at most {OrganizationEvents.MaxEventNameLength} characters.");
+        }
+
         try
         {
             await events.PublishOrgEventAsync(
@@ -40,18 +45,4 @@ public sealed class OrganizationEventsConsumer(OrganizationEvents events) : WebS
     }
 
     private sealed record PublishMessage(string? Event, JsonElement? Data);
-}
-
-internal static class OrganizationEventRules
-{
-    public const int MaxTypeLength = 100;
-
-    /// <summary>Throws <see cref="InvalidMessageException"/> unless <paramref name="type"/> is a usable event name.</summary>
-    public static void Validate(string? type)
-    {
-        if (string.IsNullOrWhiteSpace(type) || type.Length > MaxTypeLength)
-        {
-            throw new InvalidMessageException($"'event' must be a non-empty string of at most {MaxTypeLength} characters.");
-        }
-    }
 }

@@ -15,26 +15,13 @@ public sealed record MessageTooLargeError(string Error, string Detail)
     }
 }
 
-/// <summary>Thrown instead of storing a notification or org event whose socket message would be too large.</summary>
-public sealed class MessageTooLargeException(string detail) : Exception(detail);
-
 /// <summary>
-/// The one size rule of published messages, for every way in (the REST endpoints, a socket's
-/// <c>publish</c>, any code): a notification or org event is stored only if its frame fits in
-/// <c>WebSockets:MaxMessageBytes</c>. A bigger one, once stored, would be sent to every subscriber and
-/// replayed on every resume, and close each of them as a slow consumer.
+/// The HTTP side of the size rule of published messages: request bodies of the publishing endpoints are
+/// read up to <c>WebSockets:MaxMessageBytes</c>, and a <see cref="MessageTooLargeException"/> (thrown by
+/// the stored-stream path, <see cref="Data.StoredStream{TEntity, TContent}"/>) is answered with a <c>413</c>.
 /// </summary>
 public sealed class PublishedMessageLimit(IOptionsMonitor<RealtimeOptions> options, IOptions<HttpJsonOptions> json)
 {
-    /// <summary>
-    /// The id a frame is measured with. The real one is assigned only when the message is stored, so
-    /// measuring with the widest possible id is what makes the check hold for every stored message.
-    /// </summary>
-    public const long WidestId = long.MaxValue;
-
-    /// <summary>The timestamp a frame is measured with: every digit of the fraction written, as the widest real one is.</summary>
-    public static readonly DateTimeOffset WidestTime = DateTimeOffset.MaxValue;
-
     public int MaxBytes => options.CurrentValue.MaxMessageBytes;
 
     /// <summary>
@@ -44,17 +31,6 @@ public sealed class PublishedMessageLimit(IOptionsMonitor<RealtimeOptions> optio
     /// costs an honest client nothing and bounds what the server buffers.
     /// </summary>
     public int MaxRequestBytes => MaxBytes;
-
-    /// <summary>Throws <see cref="MessageTooLargeException"/> when <paramref name="frame"/>, measured with <see cref="WidestId"/>, is too large.</summary>
-    public void EnsureFits(string what, ReadOnlySpan<byte> frame)
-    {
-        var max = MaxBytes;
-        if (frame.Length > max)
-        {
-            throw new MessageTooLargeException(
-                $"The {what} would make a message of up to {frame.Length} bytes; a message may be at most {max} bytes ({RealtimeOptions.SectionName}:{nameof(RealtimeOptions.MaxMessageBytes)}).");
-        }
-    }
 
     /// <summary>The <c>413</c> answer to <paramref name="exception"/>.</summary>
     internal static JsonHttpResult<MessageTooLargeError> TooLarge(MessageTooLargeException exception) =>

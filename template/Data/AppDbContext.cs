@@ -57,20 +57,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             token.HasOne(t => t.Family).WithMany().HasForeignKey(t => t.FamilyId).OnDelete(DeleteBehavior.Cascade);
         });
 
-        builder.Entity<Notification>(notification =>
-        {
-            notification.Property(n => n.Title).HasMaxLength(200);
-            notification.Property(n => n.Body).HasMaxLength(4000);
-            notification.HasIndex(n => new { n.UserId, n.Id });
-            notification.HasOne<User>().WithMany().HasForeignKey(n => n.UserId).OnDelete(DeleteBehavior.Cascade);
-        });
-
-        builder.Entity<OrganizationEvent>(organizationEvent =>
-        {
-            organizationEvent.Property(e => e.Type).HasMaxLength(100);
-            organizationEvent.Property(e => e.SenderName).HasMaxLength(256);
-            organizationEvent.HasIndex(e => new { e.OrganizationId, e.Id });
-            organizationEvent.HasOne<Organization>().WithMany().HasForeignKey(e => e.OrganizationId).OnDelete(DeleteBehavior.Cascade);
-        });
+        // Each feature's own entities (a consumer's stored messages, say) are configured next to them.
+        builder.ApplyConfigurationsFromAssembly(typeof(AppDbContext).Assembly);
     }
 }

@@ -7,7 +7,7 @@ internal static class DatabaseServiceCollectionExtensions
 {
     public const string ConnectionStringName = "Default";
 
-    /// <summary>The EF Core context over SQLite, and a health check that the database answers.</summary>
+    /// <summary>The EF Core context over SQLite, the store of its stream messages, and a health check that the database answers.</summary>
     public static IServiceCollection AddDatabase(this IServiceCollection services)
     {
         // Pooled: a handshake or a publish borrows a context instead of building one.
@@ -18,6 +18,8 @@ internal static class DatabaseServiceCollectionExtensions
                     $"Set 'ConnectionStrings:{ConnectionStringName}' (for example 'Data Source=app.db').");
             options.UseSqlite(connectionString).AddInterceptors(new SqlitePragmas());
         });
+        services.AddStreamStore<AppDbContext>();
+        services.AddSingleton<StoredStreamServices>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return services;
     }

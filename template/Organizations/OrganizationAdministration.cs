@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Company.RealtimeApp1.Data;
+using Company.RealtimeApp1.Realtime;
 using Company.RealtimeApp1.Users;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -20,7 +21,7 @@ internal sealed record OrganizationSummary(string Slug, string Name, IReadOnlyLi
 internal sealed record MemberSummary(string UserName, OrganizationRole Role);
 
 /// <summary>Creates organizations and manages their members; used by the seed, the <c>orgs</c> command and the API.</summary>
-internal sealed partial class OrganizationAdministration(AppDbContext db, UserManager<User> users)
+internal sealed partial class OrganizationAdministration(AppDbContext db, UserManager<User> users, ConnectionRevocations revocations)
 {
     public async Task<AdministrationResult<Organization>> CreateOrganizationAsync(string slug, string? name)
     {
@@ -57,15 +58,24 @@ internal sealed partial class OrganizationAdministration(AppDbContext db, UserMa
         }
 
         var user = await users.FindByNameAsync(userName);
-        if (user is null)
+        return user is null
+            ? AdministrationResult<Membership>.Fail($"There is no user '{userName}'.")
+            : await SetMembershipAsync(organization.Id, user.Id, role);
+    }
+
+    /// <summary>Adds the user to the organization, or changes the role of an existing member; both by id.</summary>
+    public async Task<AdministrationResult<Membership>> SetMembershipAsync(
+        Guid organizationId, Guid userId, OrganizationRole role, CancellationToken cancellationToken = default)
+    {
+        if (!await db.Users.AnyAsync(u => u.Id == userId, cancellationToken))
         {
-            return AdministrationResult<Membership>.Fail($"There is no user '{userName}'.");
+            return AdministrationResult<Membership>.Fail("No user has this id.");
         }
 
-        var membership = await db.Memberships.SingleOrDefaultAsync(m => m.OrganizationId == organization.Id && m.UserId == user.Id);
+        var membership = await db.Memberships.SingleOrDefaultAsync(m => m.OrganizationId == organizationId && m.UserId == userId, cancellationToken);
         if (membership is null)
         {
-            membership = new Membership { OrganizationId = organization.Id, UserId = user.Id, Role = role };
+            membership = new Membership { OrganizationId = organizationId, UserId = userId, Role = role };
             db.Memberships.Add(membership);
         }
         else
@@ -73,21 +83,36 @@ internal sealed partial class OrganizationAdministration(AppDbContext db, UserMa
             membership.Role = role;
         }
 
-        await db.SaveChangesAsync();
+        await db.SaveChangesAsync(cancellationToken);
         return AdministrationResult<Membership>.Ok(membership);
     }
 
-    /// <summary>Removes the user from the organization; false when they were not a member.</summary>
-    public async Task<bool> RemoveMemberAsync(Guid organizationId, Guid userId) =>
-        await db.Memberships.Where(m => m.OrganizationId == organizationId && m.UserId == userId).ExecuteDeleteAsync() == 1;
+    /// <summary>
+    /// Removes the user from the organization and closes their sockets on its streams (4003), on every instance
+    /// the bus reaches; the others notice at their next re-check. False when they were not a member.
+    /// </summary>
+    public async Task<bool> RemoveMemberAsync(Guid organizationId, Guid userId, CancellationToken cancellationToken = default)
+    {
+        var removed = await db.Memberships
+            .Where(m => m.OrganizationId == organizationId && m.UserId == userId)
+            .ExecuteDeleteAsync(cancellationToken) == 1;
+        if (removed)
+        {
+            // The handshake checked membership once; sockets opened before the removal are closed here.
+            await revocations.RevokeStreamAsync(
+                userId, new OrganizationStream(organizationId).Name, OrganizationStreamAuthority.Withdrawn, cancellationToken);
+        }
+
+        return removed;
+    }
 
     /// <summary>Removes the member named by slug and user name; the removed membership, or why there was none.</summary>
-    public async Task<AdministrationResult<Membership>> RemoveMemberAsync(string slug, string userName)
+    public async Task<AdministrationResult<Membership>> RemoveMemberAsync(string slug, string userName, CancellationToken cancellationToken = default)
     {
         var membership = await db.Memberships.AsNoTracking()
             .Where(m => m.Organization!.Slug == slug && m.User!.NormalizedUserName == users.NormalizeName(userName))
-            .SingleOrDefaultAsync();
-        return membership is not null && await RemoveMemberAsync(membership.OrganizationId, membership.UserId)
+            .SingleOrDefaultAsync(cancellationToken);
+        return membership is not null && await RemoveMemberAsync(membership.OrganizationId, membership.UserId, cancellationToken)
             ? AdministrationResult<Membership>.Ok(membership)
             : AdministrationResult<Membership>.Fail($"'{userName}' is not a member of '{slug}'.");
     }

@@ -25,6 +25,7 @@ public interface IRevocationListener
 /// </summary>
 public sealed partial class ConnectionRevocations(
     IMessageBus bus,
+    StreamPublisher publisher,
     StreamHub hub,
     ConnectionRegistry registry,
     IEnumerable<IRevocationListener> listeners,
@@ -83,9 +84,7 @@ public sealed partial class ConnectionRevocations(
     }
 
     private ValueTask PublishAsync(Revocation revocation, CancellationToken cancellationToken) =>
-        bus.PublishAsync(
-            new StreamMessage(Stream, 0, JsonSerializer.SerializeToUtf8Bytes(revocation, RevocationJsonContext.Default.Revocation)),
-            cancellationToken);
+        publisher.PublishAsync(Stream, revocation, RevocationJsonContext.Default.Revocation, cancellationToken);
 
     private static partial class Log
     {

@@ -105,10 +105,6 @@ public sealed class RealtimeOptions : IValidatableObject
     [Range(1, 600)]
     public int TicketsPerMinute { get; set; } = 30;
 
-    /// <summary>Stored events kept per organization for clients that resume.</summary>
-    [Range(1, 1_000_000)]
-    public int OrgHistory { get; set; } = 1000;
-
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         // A stored message larger than an empty queue would close every subscriber, on every resume.

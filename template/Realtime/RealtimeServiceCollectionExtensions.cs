@@ -10,7 +10,7 @@ internal static class RealtimeServiceCollectionExtensions
 {
     /// <summary>
     /// The WebSocket machinery: options, the local hub, the connection registry, an in-memory bus and the
-    /// store that writes stream messages before publishing them;
+    /// publisher that puts messages on it;
     /// the handshake's credentials, tickets and origin check, and its failure contract.
     /// </summary>
     public static IServiceCollection AddRealtime(this IServiceCollection services, Action<RealtimeOptions>? configure = null)
@@ -27,9 +27,8 @@ internal static class RealtimeServiceCollectionExtensions
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<ConsumerHost>();
         services.AddSingleton<ControlMessages>();
-        services.AddSingleton<StreamStore>();
-        services.AddHostedService(provider => provider.GetRequiredService<StreamStore>());
         services.TryAddSingleton<IMessageBus, InMemoryMessageBus>();
+        services.AddSingleton<StreamPublisher>();
         services.AddSingleton<ConnectionRevocations>();
         services.AddHostedService(provider => provider.GetRequiredService<ConnectionRevocations>());
         services.AddHostedService<ConnectionExpiry>();

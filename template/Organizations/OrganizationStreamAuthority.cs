@@ -3,7 +3,7 @@ using Company.RealtimeApp1.Data;
 using Company.RealtimeApp1.Realtime;
 using Microsoft.EntityFrameworkCore;
 
-namespace Company.RealtimeApp1.Consumers;
+namespace Company.RealtimeApp1.Organizations;
 
 /// <summary>
 /// A connection on an organization's stream (or a stream under it) lives on its user's membership of that
@@ -11,7 +11,7 @@ namespace Company.RealtimeApp1.Consumers;
 /// </summary>
 internal sealed class OrganizationStreamAuthority(IServiceScopeFactory scopes, AccessCache cache) : IConnectionAuthority
 {
-    private const string Withdrawn = "membership removed";
+    internal const string Withdrawn = "membership removed";
 
     public async ValueTask<IReadOnlyCollection<WithdrawnAuthority>> RecheckAsync(
         IReadOnlyList<RealtimeConnection> connections, AuthorityRecheck recheck, CancellationToken cancellationToken)
@@ -22,10 +22,10 @@ internal sealed class OrganizationStreamAuthority(IServiceScopeFactory scopes, A
             foreach (var stream in connection.Streams)
             {
                 // Just after a handshake, a membership the cache remembers will do: removing it clears the entry.
-                if (OrganizationEvents.TryReadStream(stream, out var organization)
-                    && !(recheck == AuthorityRecheck.Joined && cache.IsRememberedMember(connection.Identity.UserId, organization)))
+                if (OrganizationStream.TryReadWithin(stream, out var within)
+                    && !(recheck == AuthorityRecheck.Joined && cache.IsRememberedMember(connection.Identity.UserId, within.OrganizationId)))
                 {
-                    relied.Add((connection, organization));
+                    relied.Add((connection, within.OrganizationId));
                 }
             }
         }

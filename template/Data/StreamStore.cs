@@ -1,51 +1,58 @@
 using System.Threading.Channels;
-using Company.RealtimeApp1.Data;
+using Company.RealtimeApp1.Realtime;
+using Microsoft.EntityFrameworkCore;
 
-namespace Company.RealtimeApp1.Realtime;
+namespace Company.RealtimeApp1.Data;
 
 /// <summary>
-/// Stores stream messages (a notification, an org event: any entity of <see cref="AppDbContext"/>) and
-/// then publishes them, through one writer. The writer commits whatever is waiting in one transaction
-/// (a group commit: under load, a hundred messages cost one commit, not a hundred) and publishes each
-/// batch in id order, so that the live stream never shows a later id before an earlier one, which a
-/// client resuming with <c>since</c> would otherwise skip.
+/// Stores stream messages (a notification, an org event: any entity of <typeparamref name="TContext"/>) and
+/// then publishes them, through one writer. The writer commits whatever is waiting, up to 256, in one
+/// transaction (a group commit: under load, a hundred messages cost one commit, not a hundred) and
+/// publishes each batch in id order, so that the live stream never shows a later id before an earlier
+/// one, which a client resuming with <c>since</c> would otherwise skip.
 /// </summary>
 /// <remarks>
-/// A message whose caller gave up (its request aborted, its socket closed) before the writer took it is
-/// dropped; once taken, it is stored and published like the others, and the caller just stops waiting.
-/// At shutdown the writer finishes what it accepted after the server has stopped taking requests.
+/// The queue is bounded: when the database falls behind, callers wait for room (back-pressure) rather than
+/// pile up in memory. A message whose caller gave up (its request aborted, its socket closed) before the
+/// writer took it is dropped; once taken, it is stored and published like the others, and the caller just
+/// stops waiting. At shutdown the writer finishes what it accepted after the server has stopped taking
+/// requests (<see cref="StoppedAsync"/>), which is why stopping is not left to <see cref="BackgroundService.StopAsync"/>.
 /// </remarks>
-public sealed partial class StreamStore : IHostedLifecycleService, IAsyncDisposable
+public sealed partial class StreamStore<TContext>(IServiceScopeFactory scopes, IMessageBus bus, ILogger<StreamStore<TContext>> logger)
+    : BackgroundService, IHostedLifecycleService
+    where TContext : DbContext
 {
     private const int MaxBatch = 256;
 
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly IServiceScopeFactory _scopes;
-    private readonly IMessageBus _bus;
-    private readonly ILogger<StreamStore> _logger;
-    private readonly Task _writer;
+    /// <summary>Four batches waiting: enough to keep the writer busy, little enough to bound what a stall holds.</summary>
+    private const int Capacity = 4 * MaxBatch;
 
-    public StreamStore(IServiceScopeFactory scopes, IMessageBus bus, ILogger<StreamStore> logger)
-    {
-        _scopes = scopes;
-        _bus = bus;
-        _logger = logger;
-        _writer = Task.Run(WriteAsync);
-    }
+    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(
+        new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
 
     /// <summary>
     /// Inserts <paramref name="entity"/>, then publishes the message <paramref name="toMessage"/> makes of
     /// it (its id is set by then). Completes once both are done; a publish that fails is logged, not
     /// thrown: the message is stored, and clients catch up on it when they resume.
     /// </summary>
-    public Task StoreAndPublishAsync<TEntity>(TEntity entity, Func<TEntity, StreamMessage> toMessage, CancellationToken cancellationToken = default)
+    public async Task StoreAndPublishAsync<TEntity>(TEntity entity, Func<TEntity, StreamMessage> toMessage, CancellationToken cancellationToken = default)
         where TEntity : class
     {
         var pending = new Pending(entity, () => toMessage(entity), cancellationToken);
-        return _queue.Writer.TryWrite(pending)
-            ? pending.Done.Task.WaitAsync(cancellationToken)
-            : Task.FromException(new InvalidOperationException("The application is stopping; nothing more is stored."));
+        try
+        {
+            await _queue.Writer.WriteAsync(pending, cancellationToken);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new InvalidOperationException("The application is stopping; nothing more is stored.");
+        }
+
+        await pending.Done.Task.WaitAsync(cancellationToken);
     }
+
+    // The host's token is not observed: what was accepted is stored, and the writer ends when the queue is completed.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => WriteAsync();
 
     private async Task WriteAsync()
     {
@@ -101,7 +108,7 @@ public sealed partial class StreamStore : IHostedLifecycleService, IAsyncDisposa
         }
         catch (Exception exception) when (batch.Count > 1)
         {
-            Log.BatchFailed(_logger, exception, batch.Count);
+            Log.BatchFailed(logger, exception, batch.Count);
         }
         catch (Exception exception)
         {
@@ -128,8 +135,8 @@ public sealed partial class StreamStore : IHostedLifecycleService, IAsyncDisposa
 
     private async Task InsertAsync(IReadOnlyList<Pending> batch)
     {
-        await using var scope = _scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TContext>();
         foreach (var pending in batch)
         {
             db.Add(pending.Entity);
@@ -147,7 +154,7 @@ public sealed partial class StreamStore : IHostedLifecycleService, IAsyncDisposa
         {
             try
             {
-                var publish = _bus.PublishAsync(pending.ToMessage());
+                var publish = bus.PublishAsync(pending.ToMessage());
                 if (!publish.IsCompletedSuccessfully)
                 {
                     publishing.Add((pending, publish.AsTask()));
@@ -155,7 +162,7 @@ public sealed partial class StreamStore : IHostedLifecycleService, IAsyncDisposa
             }
             catch (Exception exception)
             {
-                Log.PublishFailed(_logger, exception, pending.Entity.GetType().Name);
+                Log.PublishFailed(logger, exception, pending.Entity.GetType().Name);
             }
         }
 
@@ -167,27 +174,25 @@ public sealed partial class StreamStore : IHostedLifecycleService, IAsyncDisposa
             }
             catch (Exception exception)
             {
-                Log.PublishFailed(_logger, exception, pending.Entity.GetType().Name);
+                Log.PublishFailed(logger, exception, pending.Entity.GetType().Name);
             }
         }
     }
+
+    /// <summary>Not yet: the server may still be finishing requests that store messages. See <see cref="StoppedAsync"/>.</summary>
+    public override Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>After the server has drained its requests: store and publish what was accepted, accept nothing more.</summary>
     public async Task StoppedAsync(CancellationToken cancellationToken)
     {
         _queue.Writer.TryComplete();
-        await _writer.WaitAsync(cancellationToken);
+        if (ExecuteTask is { } writer)
+        {
+            await writer.WaitAsync(cancellationToken);
+        }
+
+        await base.StopAsync(cancellationToken);
     }
-
-    public async ValueTask DisposeAsync()
-    {
-        _queue.Writer.TryComplete();
-        await _writer;
-    }
-
-    Task IHostedService.StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    Task IHostedService.StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     Task IHostedLifecycleService.StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -207,5 +212,17 @@ public sealed partial class StreamStore : IHostedLifecycleService, IAsyncDisposa
 
         [LoggerMessage(2, LogLevel.Error, "Publishing a stored {MessageKind} failed; clients get it when they resume")]
         public static partial void PublishFailed(ILogger logger, Exception exception, string messageKind);
+    }
+}
+
+internal static class StreamStoreServiceCollectionExtensions
+{
+    /// <summary>The writer that stores stream messages in <typeparamref name="TContext"/> and then publishes them, run by the host.</summary>
+    public static IServiceCollection AddStreamStore<TContext>(this IServiceCollection services)
+        where TContext : DbContext
+    {
+        services.AddSingleton<StreamStore<TContext>>();
+        services.AddHostedService(provider => provider.GetRequiredService<StreamStore<TContext>>());
+        return services;
     }
 }

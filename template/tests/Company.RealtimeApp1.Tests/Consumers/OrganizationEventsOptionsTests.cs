@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Options;
+
+namespace Company.RealtimeApp1.Tests;
+
+public sealed class OrganizationEventsOptionsTests
+{
+    [Fact]
+    public void AnOrganizationHistoryOfZeroStopsTheApp()
+    {
+        using var app = RealtimeApplication.With(new() { ["WebSockets:OrgHistory"] = "0" });
+
+        var failure = Assert.Throws<OptionsValidationException>(() => app.Services);
+
+        Assert.Contains("OrgHistory", failure.Message);
+    }
+}
