@@ -69,8 +69,8 @@ public sealed class CommandLineTests : IDisposable
 
         Assert.Equal((0, "Changed the password of 'dave'."), (result.ExitCode, result.Output));
         Assert.Equal((4001, "credentials changed"), await socket.ReceiveCloseAsync());
-        await AssertRefreshRefusedAsync(app, tokens.RefreshToken);
-        await AssertSignInRefusedAsync(app, "dave", OldPassword);
+        await app.AssertRefreshRefusedAsync(tokens.RefreshToken);
+        await app.AssertSignInRefusedAsync("dave", OldPassword);
         await app.SignInAsync("dave", NewPassword);
     }
 
@@ -87,14 +87,14 @@ public sealed class CommandLineTests : IDisposable
 
         Assert.Equal((0, "Disabled 'dave'."), (disabled.ExitCode, disabled.Output));
         Assert.Equal((4001, "credentials changed"), await socket.ReceiveCloseAsync());
-        await AssertSignInRefusedAsync(app, "dave", OldPassword);
+        await app.AssertSignInRefusedAsync("dave", OldPassword);
 
         var enabled = await RunAsync("", "users", "enable", "dave");
 
         Assert.Equal((0, "Enabled 'dave'."), (enabled.ExitCode, enabled.Output));
         await app.SignInAsync("dave", OldPassword);
         // Disabling revoked the sign-ins it ended; enabling does not bring them back.
-        await AssertRefreshRefusedAsync(app, tokens.RefreshToken);
+        await app.AssertRefreshRefusedAsync(tokens.RefreshToken);
     }
 
     [Fact]
@@ -110,8 +110,8 @@ public sealed class CommandLineTests : IDisposable
 
         Assert.Equal((0, "Deleted 'dave'."), (deleted.ExitCode, deleted.Output));
         Assert.Equal((4001, "credentials changed"), await socket.ReceiveCloseAsync());
-        await AssertSignInRefusedAsync(app, "dave", OldPassword);
-        await AssertRefreshRefusedAsync(app, tokens.RefreshToken);
+        await app.AssertSignInRefusedAsync("dave", OldPassword);
+        await app.AssertRefreshRefusedAsync(tokens.RefreshToken);
     }
 
     [Fact]
@@ -198,18 +198,6 @@ public sealed class CommandLineTests : IDisposable
         ["ConnectionStrings:Default"] = ConnectionString,
         ["WebSockets:RecheckInterval"] = "00:00:01",
     });
-
-    private static async Task AssertRefreshRefusedAsync(RealtimeApplication app, string refreshToken)
-    {
-        using var response = await app.PostTokenAsync(("grant_type", "refresh_token"), ("refresh_token", refreshToken));
-        Assert.Equal(("invalid_grant", "The refresh token is invalid, expired or revoked."), await response.ReadOAuthErrorAsync());
-    }
-
-    private static async Task AssertSignInRefusedAsync(RealtimeApplication app, string userName, string password)
-    {
-        using var response = await app.PostTokenAsync(("grant_type", "password"), ("username", userName), ("password", password));
-        Assert.Equal(("invalid_grant", "The username or password is incorrect."), await response.ReadOAuthErrorAsync());
-    }
 
     private async Task<(int ExitCode, string Output, string Error)> RunAsync(string input, params string[] args)
     {

@@ -52,8 +52,7 @@ public sealed class OrganizationSubStreamTests : IDisposable
     public async Task NonMembersCannotJoinThePresenceStream()
     {
         var (org, _, _) = await CreateOrganizationAsync();
-        var (outsiderName, outsiderToken) = await _app.SignInNewUserAsync();
-        var outsider = new TestUser(Guid.Parse(new JsonWebToken(outsiderToken).Subject), outsiderName, outsiderToken);
+        var outsider = await _app.CreateSignedInUserAsync();
 
         await using var socket = await _app.ConnectAsync(PresencePath(org.Id), outsider.Token);
 
@@ -93,18 +92,11 @@ public sealed class OrganizationSubStreamTests : IDisposable
 
     private async Task<(Organization Org, TestUser Admin, TestUser Member)> CreateOrganizationAsync()
     {
-        var admin = await SignInAsync();
-        var member = await SignInAsync();
+        var admin = await _app.CreateSignedInUserAsync();
+        var member = await _app.CreateSignedInUserAsync();
         var org = await _app.CreateOrganizationAsync(
             "presence-" + Guid.NewGuid().ToString("N")[..8], (admin.UserName, OrganizationRole.Admin), (member.UserName, OrganizationRole.Member));
         return (org, admin, member);
     }
 
-    private async Task<TestUser> SignInAsync()
-    {
-        var (userName, token) = await _app.SignInNewUserAsync();
-        return new TestUser(Guid.Parse(new JsonWebToken(token).Subject), userName, token);
-    }
-
-    private sealed record TestUser(Guid Id, string UserName, string Token);
 }

@@ -3,21 +3,32 @@ using Company.RealtimeApp1.Realtime;
 namespace Company.RealtimeApp1.Tests;
 
 /// <summary>
-/// A consumer that exists only in the tests, at <see cref="Path"/>: it answers <c>echo</c> with the
-/// same message, so the realtime layer's tests do not depend on the example consumers.
+/// A consumer that exists only in the tests, so the realtime layer's tests do not depend on the example
+/// consumers: at <see cref="Path"/> it answers <c>echo</c> with the same message and fails on <c>fault</c>;
+/// at <c>/test/echo/{stream}</c> it also joins the (unstored) stream <see cref="StreamFor"/>.
 /// </summary>
 public sealed class EchoConsumer : WebSocketConsumer
 {
     public const string Path = "/test/echo";
 
+    public const string Pattern = Path + "/{stream?}";
+
+    public static string StreamFor(string name) => "echo:" + name;
+
+    public override ValueTask OnConnectedAsync(ConsumerContext context) =>
+        context.RouteValues["stream"] is string name ? context.JoinAsync(StreamFor(name)) : ValueTask.CompletedTask;
+
     public override ValueTask<bool> OnMessageAsync(ConsumerContext context, IncomingMessage message)
     {
-        if (message.Type != "echo")
+        switch (message.Type)
         {
-            return ValueTask.FromResult(false);
+            case "echo":
+                context.Send(message.Body);
+                return ValueTask.FromResult(true);
+            case "fault":
+                throw new InvalidOperationException("The echo consumer was asked to fail.");
+            default:
+                return ValueTask.FromResult(false);
         }
-
-        context.Send(message.Body);
-        return ValueTask.FromResult(true);
     }
 }

@@ -62,8 +62,8 @@ public sealed class PublishedMessageLimitTests(RealtimeApplication app) : IClass
     [Fact]
     public async Task ANotificationWhoseFrameIsOneByteOverTheLimitIs413AndNotStored()
     {
-        var admin = await SignInAsync(app, "admin");
-        var recipient = await SignInAsync(app);
+        var admin = await app.CreateSignedInUserAsync("admin");
+        var recipient = await app.CreateSignedInUserAsync();
         var body = new string('b', 4000);
         var data = new string('x', NotificationDataLength("t", body, Limit + 1));
 
@@ -83,8 +83,8 @@ public sealed class PublishedMessageLimitTests(RealtimeApplication app) : IClass
     [Fact]
     public async Task ANotificationWhoseFrameIsExactlyTheLimitIsDeliveredLiveAndTheSocketStaysOpen()
     {
-        var admin = await SignInAsync(app, "admin");
-        var recipient = await SignInAsync(app);
+        var admin = await app.CreateSignedInUserAsync("admin");
+        var recipient = await app.CreateSignedInUserAsync();
         await using var socket = await app.ConnectAsync("/ws/notifications", recipient.Token);
         await socket.ReceiveJsonAsync("welcome");
         var data = new string('x', NotificationDataLength("t", "b", Limit));
@@ -126,8 +126,8 @@ public sealed class PublishedMessageLimitTests(RealtimeApplication app) : IClass
     public async Task AHugeNotificationBodyIs413WithoutAContentLengthToo(string environment, bool withContentLength)
     {
         using var target = RealtimeApplication.With([], environment);
-        var admin = await SignInAsync(target, "admin");
-        var recipient = await SignInAsync(target);
+        var admin = await target.CreateSignedInUserAsync("admin");
+        var recipient = await target.CreateSignedInUserAsync();
 
         using var response = await target.CreateClient(admin.Token).PostAsync(
             "/api/notifications", HugeJsonBody($$"""{"userId":"{{recipient.Id}}","title":"t","body":"b","data":""", withContentLength));
@@ -210,19 +210,10 @@ public sealed class PublishedMessageLimitTests(RealtimeApplication app) : IClass
         await socket.ReceiveJsonAsync("resumed");
     }
 
-    private sealed record TestUser(Guid Id, string UserName, string Token);
-
-    private static async Task<TestUser> SignInAsync(RealtimeApplication target, params string[] roles)
-    {
-        var (userName, password) = await target.CreateUniqueUserAsync(roles);
-        var token = (await target.SignInAsync(userName, password)).AccessToken;
-        return new TestUser(Guid.Parse(new JsonWebToken(token).Subject), userName, token);
-    }
-
     private static async Task<(Organizations.Organization Org, TestUser Admin, TestUser Member)> CreateOrganizationAsync(RealtimeApplication target)
     {
-        var admin = await SignInAsync(target);
-        var member = await SignInAsync(target);
+        var admin = await target.CreateSignedInUserAsync();
+        var member = await target.CreateSignedInUserAsync();
         var org = await target.CreateOrganizationAsync(
             "size-" + Guid.NewGuid().ToString("N")[..8], (admin.UserName, OrganizationRole.Admin), (member.UserName, OrganizationRole.Member));
         return (org, admin, member);

@@ -155,7 +155,7 @@ public sealed class TokenEndpointTests(RealtimeApplication app) : IClassFixture<
     {
         var (userName, password) = await app.CreateUniqueUserAsync();
         var first = await app.SignInAsync(userName, password);
-        var second = await RefreshAsync(first.RefreshToken);
+        var second = await app.RefreshAsync(first.RefreshToken);
 
         using var reuse = await app.PostTokenAsync(("grant_type", "refresh_token"), ("refresh_token", first.RefreshToken));
         using var afterReuse = await app.PostTokenAsync(("grant_type", "refresh_token"), ("refresh_token", second.RefreshToken));
@@ -172,12 +172,12 @@ public sealed class TokenEndpointTests(RealtimeApplication app) : IClassFixture<
         var (userName, password) = await app.CreateUniqueUserAsync();
         var stolen = await app.SignInAsync(userName, password);
         var otherDevice = await app.SignInAsync(userName, password);
-        await RefreshAsync(stolen.RefreshToken);
+        await app.RefreshAsync(stolen.RefreshToken);
 
         using var reuse = await app.PostTokenAsync(("grant_type", "refresh_token"), ("refresh_token", stolen.RefreshToken));
 
         Assert.Equal(HttpStatusCode.BadRequest, reuse.StatusCode);
-        await RefreshAsync(otherDevice.RefreshToken);
+        await app.RefreshAsync(otherDevice.RefreshToken);
     }
 
     [Fact]
@@ -194,7 +194,7 @@ public sealed class TokenEndpointTests(RealtimeApplication app) : IClassFixture<
     {
         var (userName, password) = await app.CreateUniqueUserAsync();
         var first = await app.SignInAsync(userName, password);
-        var second = await RefreshAsync(first.RefreshToken);
+        var second = await app.RefreshAsync(first.RefreshToken);
 
         using var revoke = await app.CreateClient().PostAsync("/token/revoke", RealtimeApplication.Form(("token", second.RefreshToken)));
         using var refresh = await app.PostTokenAsync(("grant_type", "refresh_token"), ("refresh_token", second.RefreshToken));
@@ -293,10 +293,4 @@ public sealed class TokenEndpointTests(RealtimeApplication app) : IClassFixture<
         Assert.Equal("invalid_grant", (await response.ReadOAuthErrorAsync()).Error);
     }
 
-    private async Task<TokenPair> RefreshAsync(string refreshToken)
-    {
-        using var response = await app.PostTokenAsync(("grant_type", "refresh_token"), ("refresh_token", refreshToken));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<TokenPair>())!;
-    }
 }

@@ -8,7 +8,7 @@ namespace Company.RealtimeApp1.Tests;
 
 public sealed class TicketTests(RealtimeApplication app) : IClassFixture<RealtimeApplication>
 {
-    private const string Path = "/ws/notifications";
+    private const string Path = EchoConsumer.Path;
 
     [Fact]
     public async Task ABearerGetsARandomTicketThatExpiresIn30SecondsAndIsNeverCached()

@@ -35,7 +35,7 @@ public sealed class RefreshTokenFamilyTests(RealtimeApplication app) : IClassFix
             var winner = Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
             Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode));
             // The losers presented a consumed token: a reuse, so the token just issued to the winner is dead too.
-            await AssertRefreshRefusedAsync(winner.Pair!.RefreshToken);
+            await app.AssertRefreshRefusedAsync(winner.Pair!.RefreshToken);
         }
     }
 
@@ -68,7 +68,7 @@ public sealed class RefreshTokenFamilyTests(RealtimeApplication app) : IClassFix
 
         await app.ChangeUserAsync(userName, (users, user) => users.UpdateSecurityStampAsync(user));
 
-        await AssertRefreshRefusedAsync(tokens.RefreshToken);
+        await app.AssertRefreshRefusedAsync(tokens.RefreshToken);
     }
 
     [Fact]
@@ -89,8 +89,8 @@ public sealed class RefreshTokenFamilyTests(RealtimeApplication app) : IClassFix
             return users.UpdateAsync(user);
         });
 
-        await AssertRefreshRefusedAsync(phone.RefreshToken);
-        await AssertRefreshRefusedAsync(laptop.RefreshToken);
+        await app.AssertRefreshRefusedAsync(phone.RefreshToken);
+        await app.AssertRefreshRefusedAsync(laptop.RefreshToken);
         await app.SignInAsync(userName, password);
     }
 
@@ -102,7 +102,7 @@ public sealed class RefreshTokenFamilyTests(RealtimeApplication app) : IClassFix
 
         await app.ChangeUserAsync(userName, (users, user) => users.DeleteAsync(user));
 
-        await AssertRefreshRefusedAsync(tokens.RefreshToken);
+        await app.AssertRefreshRefusedAsync(tokens.RefreshToken);
     }
 
     [Fact]
@@ -141,12 +141,5 @@ public sealed class RefreshTokenFamilyTests(RealtimeApplication app) : IClassFix
                 Ran = true;
             }
         }
-    }
-
-    private async Task AssertRefreshRefusedAsync(string refreshToken)
-    {
-        using var response = await app.PostTokenAsync(("grant_type", "refresh_token"), ("refresh_token", refreshToken));
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal(("invalid_grant", InvalidRefresh), await response.ReadOAuthErrorAsync());
     }
 }

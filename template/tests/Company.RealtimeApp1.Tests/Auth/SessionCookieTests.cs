@@ -9,7 +9,7 @@ namespace Company.RealtimeApp1.Tests;
 
 public sealed class SessionCookieTests(RealtimeApplication app) : IClassFixture<RealtimeApplication>
 {
-    private const string Path = "/ws/notifications";
+    private const string Path = EchoConsumer.Path;
 
     [Fact]
     public async Task SigningInSetsAnHttpOnlyStrictCookieHoldingAnAccessTokenForItsLifetime()

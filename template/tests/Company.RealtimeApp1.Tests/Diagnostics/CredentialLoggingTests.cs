@@ -12,7 +12,7 @@ public sealed class CredentialLoggingTests
         using var app = new RealtimeApplication();
         var (userName, password) = await app.CreateUniqueUserAsync();
         var tokens = await app.SignInAsync(userName, password);
-        var refreshed = await RefreshAsync(app, tokens.RefreshToken);
+        var refreshed = await app.RefreshAsync(tokens.RefreshToken);
         (await app.PostTokenAsync(("grant_type", "refresh_token"), ("refresh_token", tokens.RefreshToken))).Dispose();
         (await app.PostTokenAsync(("grant_type", "password"), ("username", userName), ("password", password + "-typo"))).Dispose();
         (await app.CreateClient(refreshed.AccessToken).GetAsync("/me")).Dispose();
@@ -101,7 +101,7 @@ public sealed class CredentialLoggingTests
         {
             using var socket = new System.Net.WebSockets.ClientWebSocket();
             using var timeout = new CancellationTokenSource(TestSocket.Timeout);
-            await socket.ConnectAsync(Verbatim(app.WebSocketUri("/ws/notifications?" + query)), timeout.Token);
+            await socket.ConnectAsync(Verbatim(app.WebSocketUri(EchoConsumer.Path + "?" + query)), timeout.Token);
             await using var connected = new TestSocket(socket);
             await connected.ReceiveJsonAsync("welcome");
         }
@@ -184,9 +184,4 @@ public sealed class CredentialLoggingTests
     private static string Redacted(string text, string[] secrets) =>
         secrets.Aggregate(text, (current, secret) => current.Replace(secret, "<secret>", StringComparison.Ordinal));
 
-    private static async Task<TokenPair> RefreshAsync(RealtimeApplication app, string refreshToken)
-    {
-        using var response = await app.PostTokenAsync(("grant_type", "refresh_token"), ("refresh_token", refreshToken));
-        return (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<TokenPair>(response.Content))!;
-    }
 }

@@ -79,7 +79,7 @@ public sealed class OrganizationEventsTests(RealtimeApplication app) : IClassFix
     public async Task ANonMemberCannotPostEvents()
     {
         var (org, _, _) = await CreateOrganizationAsync();
-        var outsider = await CreateUserAsync();
+        var outsider = await app.CreateSignedInUserAsync();
 
         using var response = await app.CreateClient(outsider.Token).PostAsJsonAsync($"/api/orgs/{org.Id}/events", new { type = "x" });
 
@@ -109,7 +109,7 @@ public sealed class OrganizationEventsTests(RealtimeApplication app) : IClassFix
     public async Task TheAllZeroOrganizationIdIsNoOnesOrganization()
     {
         // A signed-in user's own checks are remembered too; none of that may pass for a membership.
-        var user = await CreateUserAsync();
+        var user = await app.CreateSignedInUserAsync();
         var nil = Guid.Empty;
         using var me = await app.CreateClient(user.Token).GetAsync("/me");
         Assert.Equal(HttpStatusCode.OK, me.StatusCode);
@@ -137,7 +137,7 @@ public sealed class OrganizationEventsTests(RealtimeApplication app) : IClassFix
     public async Task AnOrganizationAdminAddsAndRemovesMembers()
     {
         var (org, admin, _) = await CreateOrganizationAsync();
-        var newcomer = await CreateUserAsync();
+        var newcomer = await app.CreateSignedInUserAsync();
 
         using var added = await app.CreateClient(admin.Token).PostAsJsonAsync(
             $"/api/orgs/{org.Id}/members", new { userId = newcomer.Id, role = "member" });
@@ -201,7 +201,7 @@ public sealed class OrganizationEventsTests(RealtimeApplication app) : IClassFix
     public async Task ResumingFromBeforeTheBoundedHistoryIsNotRecovered()
     {
         using var small = RealtimeApplication.With(new() { ["WebSockets:OrgHistory"] = "2" });
-        var admin = await CreateUserAsync(small);
+        var admin = await small.CreateSignedInUserAsync();
         var org = await small.CreateOrganizationAsync("hist-" + Guid.NewGuid().ToString("N")[..8], (admin.UserName, OrganizationRole.Admin));
         var first = await PublishAsync(admin, org.Id, "one", small);
         await PublishAsync(admin, org.Id, "two", small);
@@ -231,27 +231,15 @@ public sealed class OrganizationEventsTests(RealtimeApplication app) : IClassFix
         Assert.True((await socket.ReceiveJsonAsync("resumed")).GetProperty("recovered").GetBoolean());
     }
 
-    private sealed record TestUser(Guid Id, string UserName, string Token);
-
     private sealed record TestOrg(Guid Id, string Slug);
 
     private async Task<(TestOrg Org, TestUser Admin, TestUser Member)> CreateOrganizationAsync()
     {
-        var admin = await CreateUserAsync();
-        var member = await CreateUserAsync();
+        var admin = await app.CreateSignedInUserAsync();
+        var member = await app.CreateSignedInUserAsync();
         var slug = "org-" + Guid.NewGuid().ToString("N")[..8];
         var org = await app.CreateOrganizationAsync(slug, (admin.UserName, OrganizationRole.Admin), (member.UserName, OrganizationRole.Member));
         return (new TestOrg(org.Id, slug), admin, member);
-    }
-
-    private Task<TestUser> CreateUserAsync() => CreateUserAsync(app);
-
-    private static async Task<TestUser> CreateUserAsync(RealtimeApplication target)
-    {
-        var (userName, password) = await target.CreateUniqueUserAsync();
-        var tokens = await target.SignInAsync(userName, password);
-        var id = Guid.Parse(new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(tokens.AccessToken).Subject);
-        return new TestUser(id, userName, tokens.AccessToken);
     }
 
     private async Task<TestSocket> ConnectAsync(TestUser user, Guid orgId, long? since = null)

@@ -15,8 +15,11 @@ using Microsoft.Extensions.Logging.Testing;
 namespace Company.RealtimeApp1.Tests;
 
 /// <summary>
-/// The app under test: a private in-memory SQLite database, a fast bcrypt work factor, a random
-/// signing key and rate limits high enough not to interfere, unless a test sets its own.
+/// The app under test, as a host only: real Kestrel on a free port, a private in-memory SQLite database,
+/// a fast bcrypt work factor, a random signing key, rate limits high enough not to interfere (unless a
+/// test sets its own), every log record collected, and the test-only <see cref="EchoConsumer"/>. Users,
+/// organizations and sign-ins are in <see cref="TestUsers"/>, sockets in <see cref="TestSocket"/>, the
+/// handshake's assertions in <see cref="Handshakes"/>.
 /// </summary>
 public sealed class RealtimeApplication : WebApplicationFactory<Program>
 {
@@ -110,68 +113,15 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
         }
 
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddFakeLogging());
-        builder.ConfigureTestServices(services => services.AddConsumer<EchoConsumer>(EchoConsumer.Path));
+        builder.ConfigureTestServices(services => services.AddConsumer<EchoConsumer>(EchoConsumer.Pattern));
         if (_services is not null)
         {
             builder.ConfigureTestServices(_services);
         }
     }
 
-    /// <summary>A user with a unique name and a valid password, so tests sharing an app do not interfere.</summary>
-    public async Task<(string UserName, string Password)> CreateUniqueUserAsync(params string[] roles)
-    {
-        var userName = $"user-{Guid.NewGuid():N}"[..21];
-        const string password = "correct horse battery staple";
-        await CreateUserAsync(userName, password, roles);
-        return (userName, password);
-    }
-
-    public async Task<User> CreateUserAsync(string userName, string password, params string[] roles)
-    {
-        await using var scope = Services.CreateAsyncScope();
-        var result = await scope.ServiceProvider.GetRequiredService<UserAdministration>().CreateUserAsync(userName, password, roles);
-        Assert.True(result.Succeeded, string.Join(" ", result.Errors.Select(e => e.Description)));
-        return (await scope.ServiceProvider.GetRequiredService<UserManager<User>>().FindByNameAsync(userName))!;
-    }
-
-    public async Task<Organization> CreateOrganizationAsync(string slug, params (string UserName, OrganizationRole Role)[] members)
-    {
-        await using var scope = Services.CreateAsyncScope();
-        var organizations = scope.ServiceProvider.GetRequiredService<OrganizationAdministration>();
-        var created = await organizations.CreateOrganizationAsync(slug, null);
-        Assert.Null(created.Error);
-        foreach (var (userName, role) in members)
-        {
-            Assert.Null((await organizations.SetMembershipAsync(slug, userName, role)).Error);
-        }
-
-        return created.Value!;
-    }
-
-    /// <summary>Runs <paramref name="change"/> against the user through Identity's UserManager.</summary>
-    public async Task ChangeUserAsync(string userName, Func<UserManager<User>, User, Task<IdentityResult>> change)
-    {
-        await using var scope = Services.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<User>>();
-        var user = await users.FindByNameAsync(userName);
-        Assert.NotNull(user);
-        var result = await change(users, user);
-        Assert.True(result.Succeeded, string.Join(" ", result.Errors.Select(e => e.Description)));
-    }
-
     public static FormUrlEncodedContent Form(params (string Key, string Value)[] fields) =>
         new(fields.Select(f => KeyValuePair.Create(f.Key, f.Value)));
-
-    public Task<HttpResponseMessage> PostTokenAsync(params (string Key, string Value)[] fields) =>
-        CreateClient().PostAsync("/token", Form(fields));
-
-    /// <summary>Signs in with the password grant and returns the token response.</summary>
-    public async Task<TokenPair> SignInAsync(string userName, string password)
-    {
-        using var response = await PostTokenAsync(("grant_type", "password"), ("username", userName), ("password", password));
-        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<TokenPair>())!;
-    }
 
     public HttpClient CreateClient(string accessToken)
     {

@@ -18,22 +18,22 @@ public sealed class HandshakeCredentialLoggingTests
             .PostAsync("/session", RealtimeApplication.Form(("username", userName), ("password", password)));
         var cookie = session.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
 
-        await using (var byQuery = await app.ConnectAsync($"/ws/notifications?access_token={token}&token={token}"))
+        await using (var byQuery = await app.ConnectAsync($"{EchoConsumer.Path}?access_token={token}&token={token}"))
         {
             await byQuery.ReceiveJsonAsync("welcome");
         }
 
-        await using (var byTicket = await app.ConnectAsync($"/ws/notifications?ticket={ticket}"))
+        await using (var byTicket = await app.ConnectAsync($"{EchoConsumer.Path}?ticket={ticket}"))
         {
             await byTicket.ReceiveJsonAsync("welcome");
         }
 
-        await using (var reusedTicket = await app.ConnectAsync($"/ws/notifications?ticket={ticket}"))
+        await using (var reusedTicket = await app.ConnectAsync($"{EchoConsumer.Path}?ticket={ticket}"))
         {
             await reusedTicket.ReceiveJsonAsync("auth");
         }
 
-        await using (var bySubProtocol = await app.ConnectAsync("/ws/notifications", options =>
+        await using (var bySubProtocol = await app.ConnectAsync(EchoConsumer.Path, options =>
         {
             options.AddSubProtocol(Handshakes.AuthSubProtocol);
             options.AddSubProtocol("bearer." + token);
@@ -42,7 +42,7 @@ public sealed class HandshakeCredentialLoggingTests
             await bySubProtocol.ReceiveJsonAsync("welcome");
         }
 
-        await using (var byCookie = await app.ConnectAsync("/ws/notifications", options =>
+        await using (var byCookie = await app.ConnectAsync(EchoConsumer.Path, options =>
         {
             options.SetRequestHeader("Cookie", cookie);
             options.SetRequestHeader("Origin", app.OwnOrigin());
@@ -51,7 +51,7 @@ public sealed class HandshakeCredentialLoggingTests
             await byCookie.ReceiveJsonAsync("welcome");
         }
 
-        await using (var garbage = await app.ConnectAsync("/ws/notifications?access_token=garbage." + token))
+        await using (var garbage = await app.ConnectAsync(EchoConsumer.Path + "?access_token=garbage." + token))
         {
             await garbage.ReceiveJsonAsync("auth");
         }
@@ -60,7 +60,7 @@ public sealed class HandshakeCredentialLoggingTests
 
         var records = app.Logs.GetSnapshot();
 
-        Assert.Contains(records, r => r.Message.Contains("/ws/notifications?ticket=" + CredentialRedaction.Mask, StringComparison.Ordinal));
+        Assert.Contains(records, r => r.Message.Contains(EchoConsumer.Path + "?ticket=" + CredentialRedaction.Mask, StringComparison.Ordinal));
         string[] secrets = [token, ticket, cookie["wsauth_session=".Length..], password];
         foreach (var record in records)
         {

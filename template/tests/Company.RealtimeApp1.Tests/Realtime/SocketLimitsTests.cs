@@ -1,11 +1,7 @@
+using Company.RealtimeApp1.Realtime;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
-using Company.RealtimeApp1.Consumers;
-using Company.RealtimeApp1.Data;
-using Company.RealtimeApp1.Organizations;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace Company.RealtimeApp1.Tests;
 
@@ -109,14 +105,14 @@ public sealed class SocketLimitsTests(RealtimeApplication app) : IClassFixture<R
     {
         using var capped = RealtimeApplication.With(new() { ["WebSockets:MaxConnectionsPerUser"] = "2" });
         var (_, token) = await capped.SignInNewUserAsync();
-        await using var first = await capped.ConnectAsync("/ws/notifications", token);
-        await using var second = await capped.ConnectAsync("/ws/notifications", token);
+        await using var first = await capped.ConnectAsync(EchoConsumer.Path, token);
+        await using var second = await capped.ConnectAsync(EchoConsumer.Path, token);
         await first.ReceiveJsonAsync("welcome");
         await second.ReceiveJsonAsync("welcome");
 
-        await using var third = await capped.ConnectAsync("/ws/notifications", token);
+        await using var third = await capped.ConnectAsync(EchoConsumer.Path, token);
         var (_, otherToken) = await capped.SignInNewUserAsync();
-        await using var otherUser = await capped.ConnectAsync("/ws/notifications", otherToken);
+        await using var otherUser = await capped.ConnectAsync(EchoConsumer.Path, otherToken);
 
         Assert.Equal((4029, "too many connections"), await third.ReceiveCloseAsync());
         await otherUser.ReceiveJsonAsync("welcome");
@@ -132,29 +128,29 @@ public sealed class SocketLimitsTests(RealtimeApplication app) : IClassFixture<R
             ["WebSockets:OutboundQueueMessages"] = "256",
             ["WebSockets:OutboundQueueBytes"] = "2097152",
         });
-        var (slowName, slowToken) = await small.SignInNewUserAsync();
-        var (fastName, fastToken) = await small.SignInNewUserAsync();
-        var org = await small.CreateOrganizationAsync("slow-" + Guid.NewGuid().ToString("N")[..8],
-            (slowName, OrganizationRole.Member), (fastName, OrganizationRole.Member));
-        await using var slow = await small.ConnectAsync($"/ws/events/{org.Id}", slowToken);
-        await using var fast = await small.ConnectAsync($"/ws/events/{org.Id}", fastToken);
+        var (_, slowToken) = await small.SignInNewUserAsync();
+        var (_, fastToken) = await small.SignInNewUserAsync();
+        var stream = Guid.NewGuid().ToString("N");
+        await using var slow = await small.ConnectAsync($"{EchoConsumer.Path}/{stream}", slowToken);
+        await using var fast = await small.ConnectAsync($"{EchoConsumer.Path}/{stream}", fastToken);
         await slow.ReceiveJsonAsync("welcome");
         await fast.ReceiveJsonAsync("welcome");
+        await fast.SendJsonAsync(new { type = "ping" });
+        await fast.ReceiveJsonAsync("pong");
 
-        const int events = 600;
-        var payload = JsonDocument.Parse(JsonSerializer.Serialize(new { pad = new string('x', 32 * 1024) })).RootElement;
-        var sender = new EventSender(Guid.Parse(new JsonWebToken(fastToken).Subject), fastName);
-        var publisher = small.Services.GetRequiredService<OrganizationEvents>();
+        const int messages = 600;
+        var flood = new Flood("flood", new string('x', 32 * 1024));
+        var publisher = small.Services.GetRequiredService<StreamPublisher>();
         var received = 0;
         var reading = Task.Run(async () =>
         {
-            while (received < events)
+            while (received < messages)
             {
-                await fast.ReceiveJsonAsync("org.event");
+                await fast.ReceiveJsonAsync("flood");
                 received++;
             }
         });
-        for (var i = 0; i < events; i++)
+        for (var i = 0; i < messages; i++)
         {
             // Publish only as fast as the reading client reads, so that only the other one falls behind.
             while (i - Volatile.Read(ref received) > 32 && !reading.IsCompleted)
@@ -162,30 +158,30 @@ public sealed class SocketLimitsTests(RealtimeApplication app) : IClassFixture<R
                 await Task.Delay(1);
             }
 
-            await publisher.PublishOrgEventAsync(org.Id, sender, "flood", payload);
+            await publisher.PublishAsync(EchoConsumer.StreamFor(stream), flood, FloodType);
         }
 
         await reading;
         var (code, reason) = await slow.ReceiveCloseAsync();
 
-        Assert.Equal(events, received);
+        Assert.Equal(messages, received);
         Assert.Equal((1008, "slow consumer"), (code, reason));
     }
+
+    private sealed record Flood(string Type, string Pad);
+
+    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<Flood> FloodType =
+        (System.Text.Json.Serialization.Metadata.JsonTypeInfo<Flood>)JsonSerializerOptions.Web.GetTypeInfo(typeof(Flood));
 
     [Fact]
     public async Task AServerFaultClosesWith1011AndIsLoggedWithTheConnectionId()
     {
         using var broken = new RealtimeApplication();
-        var (userName, token) = await broken.SignInNewUserAsync();
-        var org = await broken.CreateOrganizationAsync("fault-" + Guid.NewGuid().ToString("N")[..8], (userName, OrganizationRole.Member));
-        await using var socket = await broken.ConnectAsync($"/ws/events/{org.Id}", token);
+        var (_, token) = await broken.SignInNewUserAsync();
+        await using var socket = await broken.ConnectAsync(EchoConsumer.Path, token);
         var connectionId = (await socket.ReceiveJsonAsync("welcome")).GetProperty("connectionId").GetString()!;
-        await using (var scope = broken.Services.CreateAsyncScope())
-        {
-            await scope.ServiceProvider.GetRequiredService<AppDbContext>().Database.ExecuteSqlRawAsync("DROP TABLE OrganizationEvents");
-        }
 
-        await socket.SendJsonAsync(new { type = "publish", @event = "boom" });
+        await socket.SendJsonAsync(new { type = "fault" });
 
         Assert.Equal((1011, "server error"), await socket.ReceiveCloseAsync());
         Assert.Contains(broken.Logs.GetSnapshot(), record =>
@@ -203,7 +199,7 @@ public sealed class SocketLimitsTests(RealtimeApplication app) : IClassFixture<R
             ["WebSockets:KeepAliveTimeout"] = "00:00:01",
         });
         var (_, token) = await keepAlive.SignInNewUserAsync();
-        await using var socket = await keepAlive.ConnectAsync("/ws/notifications", token);
+        await using var socket = await keepAlive.ConnectAsync(EchoConsumer.Path, token);
         await socket.ReceiveJsonAsync("welcome");
 
         // A ClientWebSocket answers pings only while a receive is pending: not receiving is not answering.
@@ -219,7 +215,7 @@ public sealed class SocketLimitsTests(RealtimeApplication app) : IClassFixture<R
     private async Task<TestSocket> ConnectAsync()
     {
         var (_, token) = await app.SignInNewUserAsync();
-        var socket = await app.ConnectAsync("/ws/notifications", token);
+        var socket = await app.ConnectAsync(EchoConsumer.Path, token);
         await socket.ReceiveJsonAsync("welcome");
         return socket;
     }

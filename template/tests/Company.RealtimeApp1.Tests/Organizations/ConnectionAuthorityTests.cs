@@ -197,23 +197,13 @@ public sealed class ConnectionAuthorityTests
     private static int CountCommands(RealtimeApplication app) =>
         app.Logs.GetSnapshot().Count(r => r.Category == DbLoggerCategory.Database.Command.Name && r.Id.Id == RelationalEventId.CommandExecuted.Id);
 
-    private sealed record TestUser(Guid Id, string UserName, string Password, string Token);
-
     private static async Task<(Guid Org, TestUser Admin, TestUser Member)> CreateOrganizationAsync(RealtimeApplication app)
     {
-        var admin = await CreateUserAsync(app);
-        var member = await CreateUserAsync(app);
+        var admin = await app.CreateSignedInUserAsync();
+        var member = await app.CreateSignedInUserAsync();
         var org = await app.CreateOrganizationAsync(
             "auth-" + Guid.NewGuid().ToString("N")[..8], (admin.UserName, OrganizationRole.Admin), (member.UserName, OrganizationRole.Member));
         return (org.Id, admin, member);
-    }
-
-    private static async Task<TestUser> CreateUserAsync(RealtimeApplication app)
-    {
-        var (userName, password) = await app.CreateUniqueUserAsync();
-        var tokens = await app.SignInAsync(userName, password);
-        var id = Guid.Parse(new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(tokens.AccessToken).Subject);
-        return new TestUser(id, userName, password, tokens.AccessToken);
     }
 
     private static async Task RemoveMemberAsync(RealtimeApplication app, TestUser admin, Guid org, TestUser member)

@@ -17,7 +17,7 @@ public sealed class RealtimeMetricsTests
         using var closed = new MetricCollector<long>(meters, RealtimeMetrics.MeterName, "realtime.connections.closed");
         var (_, token) = await app.SignInNewUserAsync();
 
-        await using (var socket = await app.ConnectAsync("/ws/notifications", token))
+        await using (var socket = await app.ConnectAsync(EchoConsumer.Path, token))
         {
             await socket.ReceiveJsonAsync("welcome");
             await socket.SendJsonAsync(new { type = "ping" });
@@ -39,7 +39,7 @@ public sealed class RealtimeMetricsTests
         using var failures = new MetricCollector<long>(
             app.Services.GetRequiredService<IMeterFactory>(), RealtimeMetrics.MeterName, "realtime.handshake.failures");
 
-        await using var socket = await app.ConnectAsync("/ws/notifications");
+        await using var socket = await app.ConnectAsync(EchoConsumer.Path);
         await socket.ReceiveCloseAsync();
 
         var failure = Assert.Single(failures.GetMeasurementSnapshot());

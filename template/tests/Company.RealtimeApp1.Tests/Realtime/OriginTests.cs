@@ -5,7 +5,7 @@ namespace Company.RealtimeApp1.Tests;
 
 public sealed class OriginTests(RealtimeApplication app) : IClassFixture<RealtimeApplication>
 {
-    private const string Path = "/ws/notifications";
+    private const string Path = EchoConsumer.Path;
 
     [Fact]
     public async Task AHandshakeFromAForeignOriginIsRefusedWith403BeforeTheUpgrade()
