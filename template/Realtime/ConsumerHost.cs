@@ -62,10 +62,14 @@ internal sealed partial class ConsumerHost(
         // queued frames and the close frame go out, the client's close comes back, or the socket is aborted.
         using var closeDeadline = new CancellationTokenSource();
         using var startDeadline = connection.Closing.Register(() => closeDeadline.CancelAfter(settings.CloseTimeout));
-        var sending = connection.SendLoopAsync(closeDeadline.Token);
+        // The deadline aborts the socket, which ends whatever read or write still waits. The reads and
+        // writes themselves take no token: a cancellable one costs every frame a registration and the
+        // WebSocket's slower send path.
+        using var abortAtDeadline = closeDeadline.Token.Register(socket.Abort);
+        var sending = connection.SendLoopAsync();
         var receiving = admitted
-            ? ReceiveAsync(connection, consumer, consumerContext, settings, closeDeadline.Token)
-            : CloseHandshake.DrainAsync(socket, closeDeadline.Token);
+            ? ReceiveAsync(connection, consumer, consumerContext, settings)
+            : CloseHandshake.DrainAsync(socket, CancellationToken.None);
         try
         {
             await Task.WhenAny(receiving, sending);
@@ -97,8 +101,7 @@ internal sealed partial class ConsumerHost(
     /// handshake, discarding what the client still sends until its close frame or the deadline.
     /// </summary>
     private async Task ReceiveAsync(
-        RealtimeConnection connection, WebSocketConsumer consumer, ConsumerContext context, RealtimeOptions settings,
-        CancellationToken closeDeadline)
+        RealtimeConnection connection, WebSocketConsumer consumer, ConsumerContext context, RealtimeOptions settings)
     {
         try
         {
@@ -107,7 +110,7 @@ internal sealed partial class ConsumerHost(
             if (await authority.RecheckAsync([connection], AuthorityRecheck.Joined, connection.Closing))
             {
                 await consumer.OnConnectedAsync(context);
-                await ReceiveMessagesAsync(connection, consumer, context, settings, closeDeadline);
+                await ReceiveMessagesAsync(connection, consumer, context, settings);
             }
         }
         catch (Exception exception) when (exception is WebSocketException or OperationCanceledException)
@@ -121,12 +124,11 @@ internal sealed partial class ConsumerHost(
             connection.Close(WebSocketCloseStatus.InternalServerError, "server error");
         }
 
-        await CloseHandshake.DrainAsync(connection.Socket, closeDeadline);
+        await CloseHandshake.DrainAsync(connection.Socket, CancellationToken.None);
     }
 
     private async Task ReceiveMessagesAsync(
-        RealtimeConnection connection, WebSocketConsumer consumer, ConsumerContext context, RealtimeOptions settings,
-        CancellationToken closeDeadline)
+        RealtimeConnection connection, WebSocketConsumer consumer, ConsumerContext context, RealtimeOptions settings)
     {
         var socket = connection.Socket;
         var bucket = new MessageRateLimit(settings.MessagesPerSecond, settings.MessageBurst, time);
@@ -134,7 +136,7 @@ internal sealed partial class ConsumerHost(
         while (!connection.Closing.IsCancellationRequested)
         {
             // A read still waiting when the close began is the close handshake's, and ends with its deadline.
-            var read = await reader.ReadAsync(closeDeadline);
+            var read = await reader.ReadAsync();
             switch (read.Outcome)
             {
                 case MessageReadOutcome.ClientClosed:

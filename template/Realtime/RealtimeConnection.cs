@@ -114,10 +114,10 @@ public sealed partial class RealtimeConnection
 
     /// <summary>
     /// The send side, the socket's only writer: queued frames until the connection closes, then the close
-    /// frame. <paramref name="closeDeadline"/> fires <see cref="RealtimeOptions.CloseTimeout"/> after the
-    /// close began: a write still waiting on a client that does not read is then abandoned.
+    /// frame. A write still waiting on a client that does not read ends when the host aborts the socket,
+    /// <see cref="RealtimeOptions.CloseTimeout"/> after the close began.
     /// </summary>
-    internal async Task SendLoopAsync(CancellationToken closeDeadline)
+    internal async Task SendLoopAsync()
     {
         try
         {
@@ -129,13 +129,13 @@ public sealed partial class RealtimeConnection
                     continue;
                 }
 
-                await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, closeDeadline);
+                await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
                 _metrics.MessagesSent(1);
             }
 
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                await _socket.CloseOutputAsync(_closeStatus, _closeReason, closeDeadline);
+                await _socket.CloseOutputAsync(_closeStatus, _closeReason, CancellationToken.None);
             }
         }
         catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or ObjectDisposedException)
