@@ -30,7 +30,7 @@ public interface ISignInRevocationListener
 internal sealed partial class RefreshTokenStore(
     AppDbContext db,
     IOptions<JwtOptions> options,
-    ISignInRevocationListener revocations,
+    IEnumerable<ISignInRevocationListener> revocationListeners,
     TimeProvider time,
     ILogger<RefreshTokenStore> logger)
 {
@@ -130,7 +130,10 @@ internal sealed partial class RefreshTokenStore(
         }
 
         Log.FamilyRevoked(logger, family.Id, family.UserId);
-        await revocations.OnSignInRevokedAsync(family.UserId, cancellationToken);
+        foreach (var listener in revocationListeners)
+        {
+            await listener.OnSignInRevokedAsync(family.UserId, cancellationToken);
+        }
     }
 
     private string AddToken(Guid familyId, DateTime now)

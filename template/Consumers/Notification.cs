@@ -30,6 +30,7 @@ internal sealed class NotificationConfiguration : IEntityTypeConfiguration<Notif
 {
     public void Configure(EntityTypeBuilder<Notification> notification)
     {
+        notification.ToTable("Notifications");
         notification.Property(n => n.Title).HasMaxLength(200);
         notification.Property(n => n.Body).HasMaxLength(4000);
         notification.HasIndex(n => new { n.UserId, n.Id });

@@ -47,7 +47,7 @@ internal static class NotificationsApi
         }
 
         var errors = new Dictionary<string, string[]>();
-        if (request.UserId is not { } userId || !await db.Users.AnyAsync(u => u.Id == userId, cancellationToken))
+        if (request.UserId is not { } userId || !await db.Users.AnyAsync(u => u.Id == userId && u.UserName != null, cancellationToken))
         {
             errors["userId"] = ["No user has this id."];
         }
@@ -90,7 +90,7 @@ internal static class NotificationsApi
         }
 
         var userId = CallerId(user);
-        var stored = await db.Notifications.AsNoTracking()
+        var stored = await db.Set<Notification>().AsNoTracking()
             .Where(n => n.UserId == userId && n.Id > (since ?? 0))
             .OrderBy(n => n.Id)
             .Take(limit ?? DefaultPageSize)
@@ -106,7 +106,7 @@ internal static class NotificationsApi
         var userId = CallerId(user);
         var now = time.GetUtcNow().UtcDateTime;
         // Someone else's notification is answered like a missing one: ids reveal nothing.
-        var updated = await db.Notifications
+        var updated = await db.Set<Notification>()
             .Where(n => n.Id == id && n.UserId == userId)
             .ExecuteUpdateAsync(n => n.SetProperty(x => x.ReadAt, x => x.ReadAt ?? now), cancellationToken);
         return updated == 1 ? TypedResults.NoContent() : TypedResults.NotFound();

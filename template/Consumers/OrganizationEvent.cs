@@ -31,6 +31,7 @@ internal sealed class OrganizationEventConfiguration : IEntityTypeConfiguration<
 {
     public void Configure(EntityTypeBuilder<OrganizationEvent> organizationEvent)
     {
+        organizationEvent.ToTable("OrganizationEvents");
         organizationEvent.Property(e => e.Type).HasMaxLength(OrganizationEvents.MaxEventNameLength);
         organizationEvent.Property(e => e.SenderName).HasMaxLength(256);
         organizationEvent.HasIndex(e => new { e.OrganizationId, e.Id });

@@ -49,7 +49,7 @@ public sealed class OrganizationEvents(StoredStreamServices services, IOptions<O
         var stored = await StoreAndPublishAsync(
             organizationEvent, new OrganizationEventContent(organizationId, type, StoredMessage.Data(data), sender), cancellationToken);
         // Trimming on every publish would double its cost; trimming every so often keeps the history
-        // bounded all the same (a few percent over History), and resume reads the true watermark.
+        // bounded all the same (a few percent over OrgHistory), and resume reads the true watermark.
         if (stored.Id % Math.Max(1, options.Value.OrgHistory / 64) == 0)
         {
             await TrimHistoryAsync(organizationId, cancellationToken);
@@ -81,12 +81,12 @@ public sealed class OrganizationEvents(StoredStreamServices services, IOptions<O
     protected override OrganizationEventContent ContentOf(OrganizationEvent stored) => new(
         stored.OrganizationId, stored.Type, StoredMessage.DataFromText(stored.Data), new EventSender(stored.SenderId, stored.SenderName));
 
-    /// <summary>Drops all but the newest <c>History</c> events and remembers where the history now starts.</summary>
+    /// <summary>Drops all but the newest <c>OrgHistory</c> events and remembers where the history now starts.</summary>
     private async Task TrimHistoryAsync(Guid organizationId, CancellationToken cancellationToken)
     {
         await using var scope = Scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var lastDropped = await db.OrganizationEvents
+        var lastDropped = await db.Set<OrganizationEvent>()
             .Where(e => e.OrganizationId == organizationId)
             .OrderByDescending(e => e.Id)
             .Skip(options.Value.OrgHistory)
@@ -97,7 +97,7 @@ public sealed class OrganizationEvents(StoredStreamServices services, IOptions<O
             return;
         }
 
-        await db.OrganizationEvents
+        await db.Set<OrganizationEvent>()
             .Where(e => e.OrganizationId == organizationId && e.Id <= through)
             .ExecuteDeleteAsync(cancellationToken);
         await db.Organizations

@@ -1,5 +1,4 @@
 using Company.RealtimeApp1.Auth;
-using Company.RealtimeApp1.Consumers;
 using Company.RealtimeApp1.Organizations;
 using Company.RealtimeApp1.Users;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -17,10 +16,6 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<RefreshTokenFamily> RefreshTokenFamilies => Set<RefreshTokenFamily>();
 
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
-
-    public DbSet<Notification> Notifications => Set<Notification>();
-
-    public DbSet<OrganizationEvent> OrganizationEvents => Set<OrganizationEvent>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -67,7 +67,7 @@ internal sealed partial class OrganizationAdministration(AppDbContext db, UserMa
     public async Task<AdministrationResult<Membership>> SetMembershipAsync(
         Guid organizationId, Guid userId, OrganizationRole role, CancellationToken cancellationToken = default)
     {
-        if (!await db.Users.AnyAsync(u => u.Id == userId, cancellationToken))
+        if (!await db.Users.AnyAsync(u => u.Id == userId && u.UserName != null, cancellationToken))
         {
             return AdministrationResult<Membership>.Fail("No user has this id.");
         }
@@ -98,9 +98,10 @@ internal sealed partial class OrganizationAdministration(AppDbContext db, UserMa
             .ExecuteDeleteAsync(cancellationToken) == 1;
         if (removed)
         {
-            // The handshake checked membership once; sockets opened before the removal are closed here.
+            // The handshake checked membership once; sockets opened before the removal are closed here. The
+            // removal is committed, so the revocation goes out even if the caller gives up now.
             await revocations.RevokeStreamAsync(
-                userId, new OrganizationStream(organizationId).Name, OrganizationStreamAuthority.Withdrawn, cancellationToken);
+                userId, new OrganizationStream(organizationId).Name, OrganizationStreamAuthority.Withdrawn, CancellationToken.None);
         }
 
         return removed;

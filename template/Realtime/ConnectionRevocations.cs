@@ -59,17 +59,13 @@ public sealed partial class ConnectionRevocations(
 
         foreach (var connection in registry.ForUser(revocation.UserId))
         {
-            if (revocation.Stream is null || connection.Streams.Any(stream => IsWithin(stream, revocation.Stream)))
+            if (revocation.Stream is null || connection.Streams.Any(stream => StreamNames.IsWithin(stream, revocation.Stream)))
             {
                 Log.Revoked(logger, connection.Id, revocation.UserId, revocation.CloseCode, revocation.Reason);
                 connection.Close(revocation.CloseCode, revocation.Reason);
             }
         }
     }
-
-    /// <summary>A stream is within itself and within every stream its name extends after a colon: <c>org:1:doc:2</c> is within <c>org:1</c>.</summary>
-    internal static bool IsWithin(string stream, string revoked) =>
-        stream.StartsWith(revoked, StringComparison.Ordinal) && (stream.Length == revoked.Length || stream[revoked.Length] == ':');
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

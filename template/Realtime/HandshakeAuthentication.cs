@@ -7,7 +7,8 @@ namespace Company.RealtimeApp1.Realtime;
 /// Hooks the WebSocket handshake into the app's JwtBearer authentication, whoever configured it: the
 /// credential may come from elsewhere than the Authorization header (<see cref="HandshakeCredentials"/>),
 /// and why one was refused is recorded for the failure contract (<see cref="HandshakeFailure"/>). Each
-/// event the app set still runs; this one runs around it.
+/// event the app set still runs; this one runs around it. It wraps <c>JwtBearerOptions.Events</c>: an app
+/// that sets <c>EventsType</c> instead must call <see cref="HandshakeCredentials"/> from its own events.
 /// </summary>
 internal sealed class HandshakeAuthentication : IPostConfigureOptions<JwtBearerOptions>
 {

@@ -18,6 +18,11 @@ public static class StreamNames
         return parent + Separator + child;
     }
 
+    /// <summary>Whether <paramref name="stream"/> is <paramref name="parent"/> or a stream under it.</summary>
+    public static bool IsWithin(string stream, string parent) =>
+        stream.StartsWith(parent, StringComparison.Ordinal)
+        && (stream.Length == parent.Length || stream[parent.Length] == Separator);
+
     /// <summary>
     /// The id of a name made by <see cref="WithId"/>; with <paramref name="orUnder"/>, also of any stream under
     /// one (<c>&lt;prefix&gt;&lt;id&gt;:…</c>).

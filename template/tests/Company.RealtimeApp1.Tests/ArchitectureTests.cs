@@ -19,9 +19,12 @@ public sealed class ArchitectureTests
     public void AuthKnowsNothingOfRealtimeOrTheConsumers() =>
         AssertNoDependency($"{App}.Auth", $"{App}.Realtime", $"{App}.Consumers");
 
-    [Fact]
-    public void OnlyConsumersKnowTheConsumers() =>
-        AssertNoDependency($"{App}.Users", $"{App}.Consumers");
+    [Theory]
+    [InlineData("Users")]
+    [InlineData("Organizations")]
+    [InlineData("Data")]
+    public void NoFeatureBelowTheConsumersKnowsThem(string feature) =>
+        AssertNoDependency($"{App}.{feature}", $"{App}.Consumers");
 
     private static void AssertNoDependency(string layer, params string[] forbidden)
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Company.RealtimeApp1.Users;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -66,6 +67,19 @@ public sealed class PasswordSignInTests
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Equal([1], writes.Rows);
         }
+    }
+
+    [Fact]
+    public async Task TheSignInDecoyIsNoOnesAccount()
+    {
+        using var app = new RealtimeApplication();
+        var admin = await app.CreateSignedInUserAsync(Role.Admin);
+
+        using var notified = await app.CreateClient(admin.Token).PostAsJsonAsync(
+            "/api/notifications", new { userId = SignInDecoy.Id, title = "hi", body = "" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, notified.StatusCode);
+        Assert.Contains("No user has this id.", await notified.Content.ReadAsStringAsync());
     }
 
     [Fact]
