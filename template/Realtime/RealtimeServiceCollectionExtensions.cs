@@ -3,14 +3,15 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Company.RealtimeApp1.Realtime.Redis;
 
 namespace Company.RealtimeApp1.Realtime;
 
 internal static class RealtimeServiceCollectionExtensions
 {
     /// <summary>
-    /// The WebSocket machinery: options, the local hub, the connection registry, an in-memory bus and the
-    /// publisher that puts messages on it;
+    /// The WebSocket machinery: options, the local hub, the connection registry, the message bus (Redis
+    /// when <c>ConnectionStrings:Redis</c> is set, in memory otherwise) and the publisher that puts messages on it;
     /// the handshake's credentials, tickets and origin check, and its failure contract.
     /// </summary>
     public static IServiceCollection AddRealtime(this IServiceCollection services, Action<RealtimeOptions>? configure = null)
@@ -27,7 +28,12 @@ internal static class RealtimeServiceCollectionExtensions
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<ConsumerHost>();
         services.AddSingleton<ControlMessages>();
-        services.TryAddSingleton<IMessageBus, InMemoryMessageBus>();
+        // Redis carries messages between instances when ConnectionStrings:Redis is set; else one instance serves alone.
+        services.AddRedisServices();
+        services.AddSingleton<InMemoryMessageBus>();
+        services.TryAddSingleton<IMessageBus>(provider => RedisBackplane.IsConfigured(provider)
+            ? provider.GetRequiredService<RedisMessageBus>()
+            : provider.GetRequiredService<InMemoryMessageBus>());
         services.AddSingleton<StreamPublisher>();
         services.AddSingleton<ConnectionRevocations>();
         services.AddHostedService(provider => provider.GetRequiredService<ConnectionRevocations>());
