@@ -12,7 +12,7 @@ internal static class RealtimeServiceCollectionExtensions
     /// <summary>
     /// The WebSocket machinery: options, the local hub, the connection registry, the message bus (Redis
     /// when <c>ConnectionStrings:Redis</c> is set, in memory otherwise) and the publisher that puts messages on it;
-    /// the handshake's credentials, tickets and origin check, and its failure contract.
+    /// the handshake's credentials, tickets (in Redis too when it is configured) and origin check, and its failure contract.
     /// </summary>
     public static IServiceCollection AddRealtime(this IServiceCollection services, Action<RealtimeOptions>? configure = null)
     {
@@ -48,7 +48,11 @@ internal static class RealtimeServiceCollectionExtensions
         services.AddSingleton<IPostConfigureOptions<JwtBearerOptions>, HandshakeAuthentication>();
         services.AddSingleton<TicketRateLimiter>();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IWebSocketTicketStore, InMemoryWebSocketTicketStore>();
+        // Tickets live in Redis when it is configured, so that one issued here opens a socket on any instance.
+        services.AddSingleton<InMemoryWebSocketTicketStore>();
+        services.TryAddSingleton<IWebSocketTicketStore>(provider => RedisBackplane.IsConfigured(provider)
+            ? provider.GetRequiredService<RedisWebSocketTicketStore>()
+            : provider.GetRequiredService<InMemoryWebSocketTicketStore>());
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, WebSocketAuthorizationResultHandler>();
         return services;
     }

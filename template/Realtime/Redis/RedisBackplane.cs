@@ -22,6 +22,7 @@ internal static partial class RedisBackplane
     {
         services.AddSingleton<IConnectionMultiplexer>(Connect);
         services.AddSingleton<RedisMessageBus>();
+        services.AddSingleton<RedisWebSocketTicketStore>();
         services.AddSingleton<RedisHealthCheck>();
         services.AddHealthChecks();
         services.AddSingleton<IConfigureOptions<HealthCheckServiceOptions>>(provider =>
