@@ -3,15 +3,16 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Company.RealtimeApp1.Realtime.Redis;
 
 namespace Company.RealtimeApp1.Realtime;
 
 internal static class RealtimeServiceCollectionExtensions
 {
     /// <summary>
-    /// The WebSocket machinery: options, the local hub, the connection registry, an in-memory bus and the
-    /// publisher that puts messages on it;
-    /// the handshake's credentials, tickets and origin check, and its failure contract.
+    /// The WebSocket machinery: options, the local hub, the connection registry, the message bus (Redis
+    /// when <c>ConnectionStrings:Redis</c> is set, in memory otherwise) and the publisher that puts messages on it;
+    /// the handshake's credentials, tickets (in Redis too when it is configured) and origin check, and its failure contract.
     /// </summary>
     public static IServiceCollection AddRealtime(this IServiceCollection services, Action<RealtimeOptions>? configure = null)
     {
@@ -27,7 +28,12 @@ internal static class RealtimeServiceCollectionExtensions
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<ConsumerHost>();
         services.AddSingleton<ControlMessages>();
-        services.TryAddSingleton<IMessageBus, InMemoryMessageBus>();
+        // Redis carries messages between instances when ConnectionStrings:Redis is set; else one instance serves alone.
+        services.AddRedisServices();
+        services.AddSingleton<InMemoryMessageBus>();
+        services.TryAddSingleton<IMessageBus>(provider => RedisBackplane.IsConfigured(provider)
+            ? provider.GetRequiredService<RedisMessageBus>()
+            : provider.GetRequiredService<InMemoryMessageBus>());
         services.AddSingleton<StreamPublisher>();
         services.AddSingleton<ConnectionRevocations>();
         services.AddHostedService(provider => provider.GetRequiredService<ConnectionRevocations>());
@@ -42,7 +48,11 @@ internal static class RealtimeServiceCollectionExtensions
         services.AddSingleton<IPostConfigureOptions<JwtBearerOptions>, HandshakeAuthentication>();
         services.AddSingleton<TicketRateLimiter>();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IWebSocketTicketStore, InMemoryWebSocketTicketStore>();
+        // Tickets live in Redis when it is configured, so that one issued here opens a socket on any instance.
+        services.AddSingleton<InMemoryWebSocketTicketStore>();
+        services.TryAddSingleton<IWebSocketTicketStore>(provider => RedisBackplane.IsConfigured(provider)
+            ? provider.GetRequiredService<RedisWebSocketTicketStore>()
+            : provider.GetRequiredService<InMemoryWebSocketTicketStore>());
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, WebSocketAuthorizationResultHandler>();
         return services;
     }

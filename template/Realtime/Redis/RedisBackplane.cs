@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Company.RealtimeApp1.Realtime.Redis;
+
+/// <summary>
+/// Whether instances share Redis: only when <c>ConnectionStrings:Redis</c> is set, so that one instance
+/// runs with nothing installed. The one <see cref="ConnectionMultiplexer"/> every Redis service shares is
+/// made on first use, and does not stop the app from starting while Redis is unreachable: it keeps
+/// reconnecting, and <c>/health</c> answers 503 meanwhile.
+/// </summary>
+internal static partial class RedisBackplane
+{
+    public const string ConnectionStringName = "Redis";
+
+    public static bool IsConfigured(IServiceProvider provider) =>
+        !string.IsNullOrWhiteSpace(provider.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName));
+
+    /// <summary>The shared multiplexer, the health check, and the Redis services <see cref="IsConfigured"/> picks.</summary>
+    public static IServiceCollection AddRedisServices(this IServiceCollection services)
+    {
+        services.AddSingleton<IConnectionMultiplexer>(Connect);
+        services.AddSingleton<RedisMessageBus>();
+        services.AddSingleton<RedisWebSocketTicketStore>();
+        services.AddSingleton<RedisHealthCheck>();
+        services.AddHealthChecks();
+        services.AddSingleton<IConfigureOptions<HealthCheckServiceOptions>>(provider =>
+            new ConfigureOptions<HealthCheckServiceOptions>(health =>
+            {
+                if (IsConfigured(provider))
+                {
+                    health.Registrations.Add(new HealthCheckRegistration(
+                        "redis", checks => checks.GetRequiredService<RedisHealthCheck>(), HealthStatus.Unhealthy, ["ready"]));
+                }
+            }));
+        return services;
+    }
+
+    private static ConnectionMultiplexer Connect(IServiceProvider provider)
+    {
+        var configuration = ConfigurationOptions.Parse(
+            provider.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)!);
+        configuration.AbortOnConnectFail = false;
+        configuration.ClientName ??= typeof(RedisBackplane).Assembly.GetName().Name;
+        var logger = provider.GetRequiredService<ILogger<RedisMessageBus>>();
+        var multiplexer = ConnectionMultiplexer.Connect(configuration);
+        // The endpoint and the kind of failure only: the connection string may hold a password.
+        multiplexer.ConnectionFailed += (_, failure) => Log.ConnectionFailed(logger, failure.EndPoint?.ToString(), failure.FailureType);
+        multiplexer.ConnectionRestored += (_, restored) => Log.ConnectionRestored(logger, restored.EndPoint?.ToString());
+        return multiplexer;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Lost the connection to Redis at {EndPoint}: {FailureType}")]
+        public static partial void ConnectionFailed(ILogger logger, string? endPoint, ConnectionFailureType failureType);
+
+        [LoggerMessage(2, LogLevel.Information, "Reconnected to Redis at {EndPoint}")]
+        public static partial void ConnectionRestored(ILogger logger, string? endPoint);
+    }
+}
+
+/// <summary>Unhealthy while Redis does not answer a PING: this instance can neither reach the others nor hear them.</summary>
+internal sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (!redis.IsConnected)
+        {
+            return HealthCheckResult.Unhealthy("Redis is unreachable.");
+        }
+
+        try
+        {
+            await redis.GetDatabase().PingAsync().WaitAsync(Timeout, cancellationToken);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            return HealthCheckResult.Unhealthy("Redis does not answer.");
+        }
+    }
+}

@@ -1,0 +1,200 @@
+using System.Buffers.Binary;
+using System.Text;
+using StackExchange.Redis;
+
+namespace Company.RealtimeApp1.Realtime.Redis;
+
+/// <summary>
+/// Carries stream messages between instances over Redis pub/sub, one channel per stream. The callers
+/// subscribe once per socket; this bus counts them, so Redis sees one subscription per active stream per
+/// instance: the first local subscriber subscribes, the last one to leave unsubscribes. Each message
+/// travels once, as its stream, its id and its frame (<see cref="RedisStreamEnvelope"/>), and every
+/// instance subscribed to the stream, this one included, hands it to its local hub.
+/// </summary>
+internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, StreamHub hub, ILogger<RedisMessageBus> logger)
+    : IMessageBus, IAsyncDisposable
+{
+    /// <summary>The prefix of every stream's channel, so the app's channels stay apart from anything else on the server.</summary>
+    public const string ChannelPrefix = "realtime:";
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
+
+    public static RedisChannel ChannelFor(string stream) => RedisChannel.Literal(ChannelPrefix + stream);
+
+    public async ValueTask PublishAsync(StreamMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        await redis.GetSubscriber().PublishAsync(ChannelFor(message.Stream), RedisStreamEnvelope.Write(message));
+    }
+
+    public async ValueTask SubscribeAsync(string stream, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(stream);
+        Subscription subscription;
+        lock (_gate)
+        {
+            // Counted before the wait: a caller whose wait is cancelled still unsubscribes, and must find its count.
+            if (!_subscriptions.TryGetValue(stream, out subscription!) || subscription.Failed)
+            {
+                var count = subscription?.Count ?? 0;
+                subscription = new Subscription(stream, this) { Count = count };
+                _subscriptions[stream] = subscription;
+                subscription.Start(redis.GetSubscriber());
+            }
+
+            subscription.Count++;
+        }
+
+        await subscription.Ready.WaitAsync(cancellationToken);
+    }
+
+    public async ValueTask UnsubscribeAsync(string stream, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(stream);
+        Subscription? leaving = null;
+        lock (_gate)
+        {
+            if (_subscriptions.TryGetValue(stream, out var subscription) && --subscription.Count == 0)
+            {
+                _subscriptions.Remove(stream);
+                leaving = subscription;
+            }
+        }
+
+        if (leaving is not null)
+        {
+            await leaving.StopAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Subscription[] all;
+        lock (_gate)
+        {
+            all = [.. _subscriptions.Values];
+            _subscriptions.Clear();
+        }
+
+        foreach (var subscription in all)
+        {
+            await subscription.StopAsync();
+        }
+    }
+
+    private bool IsCurrent(Subscription subscription)
+    {
+        lock (_gate)
+        {
+            return _subscriptions.TryGetValue(subscription.Stream, out var current) && ReferenceEquals(current, subscription);
+        }
+    }
+
+    private void UnsubscribeFailed(string stream, Exception exception) => Log.UnsubscribeFailed(logger, stream, exception.GetType().Name);
+
+    private void Receive(Subscription subscription, ChannelMessage message)
+    {
+        // A subscription that is leaving while a new one for the same stream starts would deliver twice.
+        if (!IsCurrent(subscription))
+        {
+            return;
+        }
+
+        if (!RedisStreamEnvelope.TryRead(message.Message, out var received) || received.Stream != subscription.Stream)
+        {
+            Log.Unreadable(logger, subscription.Stream);
+            return;
+        }
+
+        hub.Deliver(received);
+    }
+
+    /// <summary>This instance's one Redis subscription to one stream, and how many local subscribers share it.</summary>
+    private sealed class Subscription(string stream, RedisMessageBus bus)
+    {
+        private Task<ChannelMessageQueue>? _queue;
+
+        public string Stream { get; } = stream;
+
+        public int Count { get; set; }
+
+        public Task Ready => _queue!;
+
+        public bool Failed => _queue is { IsFaulted: true } or { IsCanceled: true };
+
+        public void Start(ISubscriber subscriber) => _queue = StartCoreAsync(subscriber);
+
+        public async Task StopAsync()
+        {
+            try
+            {
+                var queue = await _queue!;
+                await queue.UnsubscribeAsync();
+            }
+            catch (Exception exception) when (exception is RedisException or TimeoutException)
+            {
+                // Never subscribed, or Redis is gone: either way nothing is left to receive on this instance.
+                bus.UnsubscribeFailed(Stream, exception);
+            }
+        }
+
+        private async Task<ChannelMessageQueue> StartCoreAsync(ISubscriber subscriber)
+        {
+            var queue = await subscriber.SubscribeAsync(ChannelFor(Stream));
+            // A queue hands its messages over one at a time, in the order Redis sent them.
+            queue.OnMessage(message => bus.Receive(this, message));
+            return queue;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Dropped a message on stream {Stream} that is not a stream envelope")]
+        public static partial void Unreadable(ILogger logger, string stream);
+
+        [LoggerMessage(2, LogLevel.Debug, "Could not unsubscribe from stream {Stream}: {Failure}")]
+        public static partial void UnsubscribeFailed(ILogger logger, string stream, string failure);
+    }
+}
+
+/// <summary>
+/// How a stream message travels over Redis, serialized once: its id (8 bytes, big-endian), the length of its
+/// stream's name (4 bytes), the name (UTF-8), then the frame as every recipient gets it.
+/// </summary>
+internal static class RedisStreamEnvelope
+{
+    private const int HeaderLength = sizeof(long) + sizeof(int);
+
+    public static byte[] Write(StreamMessage message)
+    {
+        var streamLength = Encoding.UTF8.GetByteCount(message.Stream);
+        var envelope = new byte[HeaderLength + streamLength + message.Frame.Length];
+        BinaryPrimitives.WriteInt64BigEndian(envelope, message.Id);
+        BinaryPrimitives.WriteInt32BigEndian(envelope.AsSpan(sizeof(long)), streamLength);
+        Encoding.UTF8.GetBytes(message.Stream, envelope.AsSpan(HeaderLength, streamLength));
+        message.Frame.Span.CopyTo(envelope.AsSpan(HeaderLength + streamLength));
+        return envelope;
+    }
+
+    public static bool TryRead(RedisValue value, out StreamMessage message)
+    {
+        message = null!;
+        var envelope = (byte[]?)value;
+        if (envelope is null || envelope.Length < HeaderLength)
+        {
+            return false;
+        }
+
+        var id = BinaryPrimitives.ReadInt64BigEndian(envelope);
+        var streamLength = BinaryPrimitives.ReadInt32BigEndian(envelope.AsSpan(sizeof(long)));
+        if (streamLength < 0 || streamLength > envelope.Length - HeaderLength)
+        {
+            return false;
+        }
+
+        var stream = Encoding.UTF8.GetString(envelope, HeaderLength, streamLength);
+        message = new StreamMessage(stream, id, envelope.AsMemory(HeaderLength + streamLength));
+        return true;
+    }
+}

@@ -1,0 +1,170 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Company.RealtimeApp1.Organizations;
+using Company.RealtimeApp1.Realtime;
+using Company.RealtimeApp1.Realtime.Redis;
+using StackExchange.Redis;
+
+namespace Company.RealtimeApp1.Tests;
+
+/// <summary>
+/// Two instances over one real Redis (SPEC §4): what is published on one reaches sockets on the other,
+/// revocations close sockets everywhere, and <c>/health</c> tells whether Redis answers.
+/// </summary>
+public sealed class RedisBackplaneTests
+{
+    [Fact]
+    public async Task ABurstPublishedOnOneInstanceReachesASocketOnAnotherOnceAndInOrder()
+    {
+        await using var cluster = await RealtimeCluster.StartAsync();
+        var user = await cluster.A.CreateSignedInUserAsync();
+        var name = Guid.NewGuid().ToString("N");
+        await using var socket = await JoinedAsync(cluster.B, $"{EchoConsumer.Path}/{name}", user.Token);
+
+        var publisher = cluster.A.Services.GetRequiredService<StreamPublisher>();
+        for (var n = 1; n <= 50; n++)
+        {
+            await publisher.PublishAsync(EchoConsumer.StreamFor(name), new BurstMessage("burst", n), BurstJsonContext.Default.BurstMessage);
+        }
+
+        var received = new List<int>();
+        for (var n = 1; n <= 50; n++)
+        {
+            received.Add((await socket.ReceiveJsonAsync("burst")).GetProperty("n").GetInt32());
+        }
+
+        Assert.Equal(Enumerable.Range(1, 50), received);
+        Assert.True(await socket.ReceivesNothingWithinAsync(TimeSpan.FromMilliseconds(500)));
+    }
+
+    [Fact]
+    public async Task ANotificationSentOnOneInstanceReachesTheRecipientOnAnotherWithItsStoredId()
+    {
+        await using var cluster = await RealtimeCluster.StartAsync();
+        var admin = await cluster.A.CreateSignedInUserAsync("admin");
+        var recipient = await cluster.A.CreateSignedInUserAsync();
+        await using var socket = await JoinedAsync(cluster.B, "/ws/notifications", recipient.Token);
+
+        using var response = await cluster.A.CreateClient(admin.Token).PostAsJsonAsync(
+            "/api/notifications", new { userId = recipient.Id, title = "Build", body = "green" });
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        var delivered = await socket.ReceiveJsonAsync("notification");
+        Assert.Equal(id, delivered.GetProperty("id").GetInt64());
+        Assert.Equal("Build", delivered.GetProperty("title").GetString());
+        Assert.True(await socket.ReceivesNothingWithinAsync(TimeSpan.FromMilliseconds(500)));
+    }
+
+    [Fact]
+    public async Task RemovingAMemberOnOneInstanceClosesTheirSocketOnAnotherWith4003WithinTwoSeconds()
+    {
+        await using var cluster = await RealtimeCluster.StartAsync();
+        var admin = await cluster.A.CreateSignedInUserAsync();
+        var member = await cluster.A.CreateSignedInUserAsync();
+        var org = await cluster.A.CreateOrganizationAsync("redis-" + Guid.NewGuid().ToString("N")[..8],
+            (admin.UserName, OrganizationRole.Admin), (member.UserName, OrganizationRole.Member));
+        await using var socket = await JoinedAsync(cluster.B, $"/ws/events/{org.Id}", member.Token);
+
+        var started = DateTime.UtcNow;
+        using var removed = await cluster.A.CreateClient(admin.Token).DeleteAsync($"/api/orgs/{org.Id}/members/{member.Id}");
+        var close = await socket.ReceiveCloseAsync();
+
+        Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        Assert.Equal((4003, "membership removed"), close);
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.Zero, TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public async Task ChangingThePasswordOnOneInstanceClosesTheUsersSocketOnAnotherWith4001WithinTwoSeconds()
+    {
+        await using var cluster = await RealtimeCluster.StartAsync();
+        var user = await cluster.A.CreateSignedInUserAsync();
+        await using var socket = await JoinedAsync(cluster.B, "/ws/notifications", user.Token);
+
+        var started = DateTime.UtcNow;
+        using var changed = await cluster.A.CreateClient(user.Token).PostAsync("/me/password", RealtimeApplication.Form(
+            ("current_password", user.Password), ("new_password", "a brand new passphrase")));
+        var close = await socket.ReceiveCloseAsync();
+
+        Assert.Equal(HttpStatusCode.NoContent, changed.StatusCode);
+        Assert.Equal((4001, "credentials changed"), close);
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.Zero, TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public async Task AnInstanceSubscribesToAStreamOnceWhateverItsSocketsAndLeavesWithTheLastOne()
+    {
+        await using var cluster = await RealtimeCluster.StartAsync();
+        var user = await cluster.A.CreateSignedInUserAsync();
+        var name = Guid.NewGuid().ToString("N");
+        var channel = RedisMessageBus.ChannelFor(EchoConsumer.StreamFor(name));
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
+
+        var first = await JoinedAsync(cluster.B, $"{EchoConsumer.Path}/{name}", user.Token);
+        var second = await JoinedAsync(cluster.B, $"{EchoConsumer.Path}/{name}", user.Token);
+        await using var onA = await JoinedAsync(cluster.A, $"{EchoConsumer.Path}/{name}", user.Token);
+        Assert.Equal(2, await SubscribersAsync(redis, channel));
+
+        await first.DisposeAsync();
+        await WaitUntilAsync(() => cluster.B.Services.GetRequiredService<StreamHub>().CountMembers(EchoConsumer.StreamFor(name)) == 1);
+        Assert.Equal(2, await SubscribersAsync(redis, channel));
+
+        await second.DisposeAsync();
+        await WaitUntilAsync(async () => await SubscribersAsync(redis, channel) == 1);
+    }
+
+    [Fact]
+    public async Task HealthIs200WhileRedisAnswersAnd503OnceItStops()
+    {
+        await using var cluster = await RealtimeCluster.StartAsync();
+        using var client = cluster.A.CreateClient();
+
+        using var up = await client.GetAsync("/health");
+        Assert.Equal(HttpStatusCode.OK, up.StatusCode);
+
+        await cluster.Redis.StopAsync();
+
+        await WaitUntilAsync(async () =>
+        {
+            using var down = await client.GetAsync("/health");
+            return down.StatusCode == HttpStatusCode.ServiceUnavailable;
+        });
+    }
+
+    /// <summary>A socket whose consumer has joined its streams: the first pong follows the end of <c>OnConnectedAsync</c>.</summary>
+    private static async Task<TestSocket> JoinedAsync(RealtimeApplication app, string path, string token)
+    {
+        var socket = await app.ConnectAsync(path, token);
+        await socket.ReceiveJsonAsync("welcome");
+        await socket.SendJsonAsync(new { type = "ping" });
+        await socket.ReceiveJsonAsync("pong");
+        return socket;
+    }
+
+    private static async Task<long> SubscribersAsync(ConnectionMultiplexer redis, RedisChannel channel)
+    {
+        var reply = (RedisResult[])(await redis.GetServers()[0].ExecuteAsync("PUBSUB", "NUMSUB", (string)channel!))!;
+        return (long)reply[1];
+    }
+
+    private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TestSocket.Timeout;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within the timeout.");
+            await Task.Delay(50);
+        }
+    }
+}
+
+public sealed record BurstMessage(string Type, int N);
+
+[JsonSerializable(typeof(BurstMessage))]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+internal sealed partial class BurstJsonContext : JsonSerializerContext;
