@@ -56,6 +56,8 @@ public sealed class ConnectionRegistry
         }
     }
 
+    internal bool Contains(string connectionId) => _connections.ContainsKey(connectionId);
+
     /// <summary>The user's open connections on this instance.</summary>
     public ImmutableArray<RealtimeConnection> ForUser(Guid userId) => _byUser.GetValueOrDefault(userId, []);
 

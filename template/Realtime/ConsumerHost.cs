@@ -5,7 +5,8 @@ using Microsoft.Extensions.Options;
 namespace Company.RealtimeApp1.Realtime;
 
 /// <summary>
-/// The endpoint's lifecycle for one consumer on one socket: accept, admit (the per-user cap), welcome,
+/// The endpoint's lifecycle for one consumer on one socket: accept, admit (the per-user cap, on this
+/// instance by <see cref="ConnectionRegistry"/> and on all of them by <see cref="IConnectionLeases"/>), welcome,
 /// run the receive side (messages read by <see cref="WebSocketMessageReader"/>, control messages answered
 /// by <see cref="ControlMessages"/>, the rest dispatched to the consumer) and the send side
 /// (<see cref="RealtimeConnection.SendLoopAsync"/>) joined with Task.WhenAny, then the close handshake
@@ -15,6 +16,7 @@ internal sealed partial class ConsumerHost(
     StreamHub hub,
     IMessageBus bus,
     ConnectionRegistry registry,
+    IConnectionLeases leases,
     ConnectionAuthorityChecks authority,
     ControlMessages controlMessages,
     RealtimeMetrics metrics,
@@ -48,7 +50,8 @@ internal sealed partial class ConsumerHost(
         connection.TrySend(
             new WelcomeMessage(new WelcomeUser(identity.UserId.ToString(), identity.UserName), connection.Id, identity.ExpiresAt),
             RealtimeJsonContext.Default.WelcomeMessage);
-        var admitted = registry.TryAdd(connection, settings.MaxConnectionsPerUser);
+        var admitted = registry.TryAdd(connection, settings.MaxConnectionsPerUser)
+            && await TryLeaseAsync(connection, settings.MaxConnectionsPerUser);
         if (!admitted)
         {
             Log.TooManyConnections(logger, connection.Id, connection.Identity.UserId);
@@ -85,6 +88,11 @@ internal sealed partial class ConsumerHost(
             }
 
             registry.Remove(connection);
+            if (connection.Leased)
+            {
+                await leases.ReleaseAsync(connection.Identity.UserId, connection.Id);
+            }
+
             await consumerContext.LeaveAllAsync();
             if (admitted)
             {
@@ -94,6 +102,22 @@ internal sealed partial class ConsumerHost(
             Log.Disconnected(logger, connection.Id, (int?)socket.CloseStatus);
             metrics.Disconnected((int?)socket.CloseStatus);
         }
+    }
+
+    /// <summary>
+    /// The cap across all instances, once this instance's own count has admitted the connection: a
+    /// connection refused here leaves the registry at once, so it does not hold a local slot while it closes.
+    /// </summary>
+    private async ValueTask<bool> TryLeaseAsync(RealtimeConnection connection, int maxPerUser)
+    {
+        if (!await leases.TryAcquireAsync(connection.Identity.UserId, connection.Id, maxPerUser))
+        {
+            registry.Remove(connection);
+            return false;
+        }
+
+        connection.Leased = true;
+        return true;
     }
 
     /// <summary>

@@ -55,6 +55,9 @@ public sealed partial class RealtimeConnection
     /// <summary>Whether the client was already told its token is about to expire.</summary>
     internal bool ExpiryWarned { get; set; }
 
+    /// <summary>Whether the connection holds a lease on its user's count (<see cref="IConnectionLeases"/>), to renew and release.</summary>
+    internal volatile bool Leased;
+
     internal void AddStream(string stream) => _streams = [.. _streams, stream];
 
     /// <summary>Continues the connection under a newer access token of the same user (<c>auth.refresh</c>).</summary>

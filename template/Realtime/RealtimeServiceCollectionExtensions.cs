@@ -35,6 +35,17 @@ internal static class RealtimeServiceCollectionExtensions
             ? provider.GetRequiredService<RedisMessageBus>()
             : provider.GetRequiredService<InMemoryMessageBus>());
         services.AddSingleton<StreamPublisher>();
+        // The per-user cap counts connections on every instance through leases in Redis when it is configured.
+        services.AddOptions<ConnectionLeaseOptions>().BindConfiguration(ConnectionLeaseOptions.SectionName)
+            .Validate(leases => leases.RenewInterval < leases.Duration,
+                $"'{ConnectionLeaseOptions.SectionName}:{nameof(ConnectionLeaseOptions.RenewInterval)}' must be shorter than its '{nameof(ConnectionLeaseOptions.Duration)}'.")
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ConnectionLeaseOptions>, ConnectionLeaseOptionsValidator>();
+        services.AddSingleton<LocalConnectionLeases>();
+        services.TryAddSingleton<IConnectionLeases>(provider => RedisBackplane.IsConfigured(provider)
+            ? provider.GetRequiredService<RedisConnectionLeases>()
+            : provider.GetRequiredService<LocalConnectionLeases>());
+        services.AddHostedService<ConnectionLeaseRenewal>();
         services.AddSingleton<ConnectionRevocations>();
         services.AddHostedService(provider => provider.GetRequiredService<ConnectionRevocations>());
         services.AddHostedService<ConnectionExpiry>();

@@ -23,6 +23,7 @@ internal static partial class RedisBackplane
         services.AddSingleton<IConnectionMultiplexer>(Connect);
         services.AddSingleton<RedisMessageBus>();
         services.AddSingleton<RedisWebSocketTicketStore>();
+        services.AddSingleton<RedisConnectionLeases>();
         services.AddSingleton<RedisHealthCheck>();
         services.AddHealthChecks();
         services.AddSingleton<IConfigureOptions<HealthCheckServiceOptions>>(provider =>
