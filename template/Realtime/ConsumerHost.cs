@@ -85,6 +85,9 @@ internal sealed partial class ConsumerHost(
             if (socket.State != WebSocketState.Closed)
             {
                 socket.Abort();
+                // An aborted socket may still have a close frame on its way (the framework sends 1007 and
+                // aborts): ending the request at once can reset the connection before the client reads it.
+                await LingerAsync(context.RequestAborted, settings.CloseTimeout);
             }
 
             registry.Remove(connection);
@@ -103,6 +106,22 @@ internal sealed partial class ConsumerHost(
             metrics.Disconnected((int?)socket.CloseStatus);
         }
     }
+
+    /// <summary>Waits, briefly, for the client to hang up, so that the last frame it was sent is not lost in a reset.</summary>
+    private static async Task LingerAsync(CancellationToken clientGone, TimeSpan closeTimeout)
+    {
+        var linger = closeTimeout < MaxLinger ? closeTimeout : MaxLinger;
+        try
+        {
+            await Task.Delay(linger, clientGone);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client hung up: nothing left to protect.
+        }
+    }
+
+    private static readonly TimeSpan MaxLinger = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// The cap across all instances, once this instance's own count has admitted the connection: a
