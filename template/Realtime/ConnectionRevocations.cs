@@ -32,6 +32,7 @@ public sealed partial class ConnectionRevocations(
     ILogger<ConnectionRevocations> logger) : IStreamSubscriber, IHostedService
 {
     private readonly IRevocationListener[] _listeners = [.. listeners];
+    private int _stopped;
 
     /// <summary>The bus stream revocations travel on; no client can join it (stream names of clients are the consumers').</summary>
     public const string Stream = "$revocations";
@@ -75,6 +76,12 @@ public sealed partial class ConnectionRevocations(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // A host may be stopped twice, even at once (a test host is: dotnet/aspnetcore#40271): leave once.
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+
         hub.Remove(Stream, this);
         await bus.UnsubscribeAsync(Stream, cancellationToken);
     }

@@ -117,6 +117,10 @@ internal sealed partial class RedisConnectionLeases(
         {
             Unreachable(exception);
         }
+        catch (ObjectDisposedException)
+        {
+            // A socket that outlived the app's connection to Redis, as the app stops: its lease expires.
+        }
     }
 
     private long LeaseMilliseconds => (long)options.Value.Duration.TotalMilliseconds;

@@ -132,9 +132,10 @@ internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, Stre
                 var queue = await _queue!;
                 await queue.UnsubscribeAsync();
             }
-            catch (Exception exception) when (exception is RedisException or TimeoutException)
+            catch (Exception exception) when (exception is RedisException or TimeoutException or ObjectDisposedException)
             {
-                // Never subscribed, or Redis is gone: either way nothing is left to receive on this instance.
+                // Never subscribed, Redis is gone, or the app already closed its connection while stopping:
+                // either way nothing is left to receive on this instance.
                 bus.UnsubscribeFailed(Stream, exception);
             }
         }

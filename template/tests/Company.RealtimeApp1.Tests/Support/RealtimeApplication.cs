@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 
@@ -120,6 +121,13 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
         }
     }
 
+    /// <summary>
+    /// The factory stops the host itself while Program's <c>app.Run()</c>, hearing the stop, stops and disposes it
+    /// too: every hosted service's StopAsync ran twice at once, one of them after the services were disposed
+    /// (dotnet/aspnetcore#40271). Asking the app to stop leaves stopping to <c>app.Run()</c> alone, as in production.
+    /// </summary>
+    protected override IHost CreateHost(IHostBuilder builder) => new StoppedByTheApp(base.CreateHost(builder));
+
     public static FormUrlEncodedContent Form(params (string Key, string Value)[] fields) =>
         new(fields.Select(f => KeyValuePair.Create(f.Key, f.Value)));
 
@@ -147,5 +155,41 @@ public static class HttpResponseExtensions
     {
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return (body.RootElement.GetProperty("error").GetString()!, body.RootElement.GetProperty("error_description").GetString()!);
+    }
+}
+
+/// <summary>A host whose StopAsync asks the app to stop and waits until it has (see <see cref="RealtimeApplication"/>).</summary>
+internal sealed class StoppedByTheApp(IHost host) : IHost, IAsyncDisposable
+{
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
+
+    // Taken now: a test may have stopped the app itself, and then its services are gone by the time the factory stops it.
+    private readonly IHostApplicationLifetime _lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+
+    public IServiceProvider Services => host.Services;
+
+    public Task StartAsync(CancellationToken cancellationToken = default) => host.StartAsync(cancellationToken);
+
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (_lifetime.ApplicationStopped.Register(() => stopped.TrySetResult()))
+        {
+            _lifetime.StopApplication();
+            await stopped.Task.WaitAsync(StopTimeout, cancellationToken);
+        }
+    }
+
+    public void Dispose() => host.Dispose();
+
+    public ValueTask DisposeAsync()
+    {
+        if (host is IAsyncDisposable asyncDisposable)
+        {
+            return asyncDisposable.DisposeAsync();
+        }
+
+        host.Dispose();
+        return ValueTask.CompletedTask;
     }
 }
