@@ -3,16 +3,19 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+#if (redis)
 using Company.RealtimeApp1.Realtime.Redis;
+#endif
 
 namespace Company.RealtimeApp1.Realtime;
 
 internal static class RealtimeServiceCollectionExtensions
 {
     /// <summary>
-    /// The WebSocket machinery: options, the local hub, the connection registry, the message bus (Redis
-    /// when <c>ConnectionStrings:Redis</c> is set, in memory otherwise) and the publisher that puts messages on it;
-    /// the handshake's credentials, tickets (in Redis too when it is configured) and origin check, and its failure contract.
+    /// The WebSocket machinery: options, the local hub, the connection registry, the message bus and the
+    /// publisher that puts messages on it; the handshake's credentials, tickets and origin check, and its failure
+    /// contract. The bus, the tickets and the per-user count of connections live in this instance's memory,
+    /// unless a backplane registered here first replaces them with services every instance shares.
     /// </summary>
     public static IServiceCollection AddRealtime(this IServiceCollection services, Action<RealtimeOptions>? configure = null)
     {
@@ -28,23 +31,21 @@ internal static class RealtimeServiceCollectionExtensions
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<ConsumerHost>();
         services.AddSingleton<ControlMessages>();
-        // Redis carries messages between instances when ConnectionStrings:Redis is set; else one instance serves alone.
-        services.AddRedisServices();
+#if (redis)
+        // Redis carries messages, tickets and connection leases between instances when ConnectionStrings:Redis
+        // is set; else one instance serves alone, with the in-memory services below.
+        services.AddRedisBackplane();
+#endif
         services.AddSingleton<InMemoryMessageBus>();
-        services.TryAddSingleton<IMessageBus>(provider => RedisBackplane.IsConfigured(provider)
-            ? provider.GetRequiredService<RedisMessageBus>()
-            : provider.GetRequiredService<InMemoryMessageBus>());
+        services.TryAddSingleton<IMessageBus>(provider => provider.GetRequiredService<InMemoryMessageBus>());
         services.AddSingleton<StreamPublisher>();
-        // The per-user cap counts connections on every instance through leases in Redis when it is configured.
         services.AddOptions<ConnectionLeaseOptions>().BindConfiguration(ConnectionLeaseOptions.SectionName)
             .Validate(leases => leases.RenewInterval < leases.Duration,
                 $"'{ConnectionLeaseOptions.SectionName}:{nameof(ConnectionLeaseOptions.RenewInterval)}' must be shorter than its '{nameof(ConnectionLeaseOptions.Duration)}'.")
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<ConnectionLeaseOptions>, ConnectionLeaseOptionsValidator>();
         services.AddSingleton<LocalConnectionLeases>();
-        services.TryAddSingleton<IConnectionLeases>(provider => RedisBackplane.IsConfigured(provider)
-            ? provider.GetRequiredService<RedisConnectionLeases>()
-            : provider.GetRequiredService<LocalConnectionLeases>());
+        services.TryAddSingleton<IConnectionLeases>(provider => provider.GetRequiredService<LocalConnectionLeases>());
         services.AddHostedService<ConnectionLeaseRenewal>();
         services.AddSingleton<ConnectionRevocations>();
         services.AddHostedService(provider => provider.GetRequiredService<ConnectionRevocations>());
@@ -59,11 +60,8 @@ internal static class RealtimeServiceCollectionExtensions
         services.AddSingleton<IPostConfigureOptions<JwtBearerOptions>, HandshakeAuthentication>();
         services.AddSingleton<TicketRateLimiter>();
         services.TryAddSingleton(TimeProvider.System);
-        // Tickets live in Redis when it is configured, so that one issued here opens a socket on any instance.
         services.AddSingleton<InMemoryWebSocketTicketStore>();
-        services.TryAddSingleton<IWebSocketTicketStore>(provider => RedisBackplane.IsConfigured(provider)
-            ? provider.GetRequiredService<RedisWebSocketTicketStore>()
-            : provider.GetRequiredService<InMemoryWebSocketTicketStore>());
+        services.TryAddSingleton<IWebSocketTicketStore>(provider => provider.GetRequiredService<InMemoryWebSocketTicketStore>());
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, WebSocketAuthorizationResultHandler>();
         return services;
     }

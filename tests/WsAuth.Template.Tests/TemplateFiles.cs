@@ -16,9 +16,10 @@ internal static class TemplateFiles
             .Where(path => includeTests || !path.StartsWith(TestsFolder, StringComparison.Ordinal))
             .ToList();
 
-    /// <summary>The files an instantiation named <paramref name="name"/> should write.</summary>
-    public static IReadOnlyList<string> Generated(string name, bool includeTests) =>
+    /// <summary>The files an instantiation named <paramref name="name"/> should write, less those <paramref name="leftOut"/> by an option.</summary>
+    public static IReadOnlyList<string> Generated(string name, bool includeTests, Func<string, bool>? leftOut = null) =>
         InTemplate(includeTests)
+            .Where(path => leftOut?.Invoke(path) != true)
             .Select(path => path.Replace(SourceName, name, StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
             .ToList();
@@ -30,6 +31,14 @@ internal static class TemplateFiles
             .Where(path => !IsExcluded(path))
             .Order(StringComparer.Ordinal)
             .ToList();
+
+    /// <summary>What <c>--redis false</c> leaves out: the backplane and the tests that need a Redis server.</summary>
+    public static bool IsRedisOnly(string path) =>
+        path.StartsWith("Realtime/Redis/", StringComparison.Ordinal)
+        || (path.StartsWith(TestsFolder, StringComparison.Ordinal)
+            && (path.Contains("/Realtime/Redis", StringComparison.Ordinal)
+                || path.EndsWith("/Support/RedisServer.cs", StringComparison.Ordinal)
+                || path.EndsWith("/Support/RealtimeCluster.cs", StringComparison.Ordinal)));
 
     private static bool IsExcluded(string relativePath)
     {

@@ -19,6 +19,8 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         Assert.True(File.Exists(Path.Combine(output.Path, TestProject)), $"{TestProject} is missing.");
         Assert.Contains($"\"{TestProject}\"", ReadText(output.Path, $"{Name}.slnx"), StringComparison.Ordinal);
         Assert.Matches(@"""AccessTokenMinutes"": 15\b", ReadText(output.Path, "appsettings.json"));
+        Assert.Contains("StackExchange.Redis", ReadText(output.Path, $"{Name}.csproj"), StringComparison.Ordinal);
+        Assert.DoesNotContain("DefineConstants", ReadText(output.Path, $"{Name}.csproj"), StringComparison.Ordinal);
 
         await AssertBuildsWithoutWarningsAsync(output.Path);
         await AssertGeneratedTestsPassAsync(output.Path);
@@ -33,6 +35,22 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         AssertGeneratedFiles(output.Path, includeTests: false);
         Assert.False(Directory.Exists(Path.Combine(output.Path, "tests")), "The tests folder was generated.");
         Assert.DoesNotContain("Tests.csproj", ReadText(output.Path, $"{Name}.slnx"), StringComparison.Ordinal);
+
+        await AssertBuildsWithoutWarningsAsync(output.Path);
+    }
+
+    [Fact]
+    public async Task RedisFalseLeavesOutTheBackplaneAndBuilds()
+    {
+        using var output = new TempDirectory("no-redis");
+        (await hive.InstantiateAsync(Name, output.Path, "--redis", "false")).AssertSucceeded();
+
+        AssertGeneratedFiles(output.Path, includeTests: true, TemplateFiles.IsRedisOnly);
+        Assert.DoesNotContain("StackExchange.Redis", ReadText(output.Path, $"{Name}.csproj"), StringComparison.Ordinal);
+        Assert.DoesNotContain("DefineConstants", ReadText(output.Path, $"{Name}.csproj"), StringComparison.Ordinal);
+        var realtime = ReadText(output.Path, "Realtime/RealtimeServiceCollectionExtensions.cs");
+        Assert.DoesNotContain("Redis", realtime, StringComparison.Ordinal);
+        Assert.DoesNotContain("#if", realtime, StringComparison.Ordinal);
 
         await AssertBuildsWithoutWarningsAsync(output.Path);
     }
@@ -75,10 +93,10 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         Assert.NotEqual(firstKey, secondKey);
     }
 
-    private static void AssertGeneratedFiles(string outputDirectory, bool includeTests)
+    private static void AssertGeneratedFiles(string outputDirectory, bool includeTests, Func<string, bool>? leftOut = null)
     {
         var generated = TemplateFiles.List(outputDirectory);
-        Assert.Equal(TemplateFiles.Generated(Name, includeTests), generated);
+        Assert.Equal(TemplateFiles.Generated(Name, includeTests, leftOut), generated);
         foreach (var keyFile in new[] { $"{Name}.csproj", $"{Name}.slnx", "Program.cs" })
         {
             Assert.Contains(keyFile, generated);

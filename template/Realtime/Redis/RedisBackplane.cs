@@ -17,13 +17,28 @@ internal static partial class RedisBackplane
     public static bool IsConfigured(IServiceProvider provider) =>
         !string.IsNullOrWhiteSpace(provider.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName));
 
-    /// <summary>The shared multiplexer, the health check, and the Redis services <see cref="IsConfigured"/> picks.</summary>
-    public static IServiceCollection AddRedisServices(this IServiceCollection services)
+    /// <summary>
+    /// The shared multiplexer, the health check, and, when <see cref="IsConfigured"/>, the Redis message bus,
+    /// ticket store and connection leases in place of the in-memory ones <c>AddRealtime</c> registers after this.
+    /// </summary>
+    public static IServiceCollection AddRedisBackplane(this IServiceCollection services)
     {
         services.AddSingleton<IConnectionMultiplexer>(Connect);
         services.AddSingleton<RedisMessageBus>();
         services.AddSingleton<RedisWebSocketTicketStore>();
         services.AddSingleton<RedisConnectionLeases>();
+        // Chosen when first resolved, once configuration is final (a test host sets it late).
+        services.AddSingleton<IMessageBus>(provider => IsConfigured(provider)
+            ? provider.GetRequiredService<RedisMessageBus>()
+            : provider.GetRequiredService<InMemoryMessageBus>());
+        // Tickets in Redis, so that one issued here opens a socket on any instance.
+        services.AddSingleton<IWebSocketTicketStore>(provider => IsConfigured(provider)
+            ? provider.GetRequiredService<RedisWebSocketTicketStore>()
+            : provider.GetRequiredService<InMemoryWebSocketTicketStore>());
+        // The per-user cap counts connections on every instance through leases in Redis.
+        services.AddSingleton<IConnectionLeases>(provider => IsConfigured(provider)
+            ? provider.GetRequiredService<RedisConnectionLeases>()
+            : provider.GetRequiredService<LocalConnectionLeases>());
         services.AddSingleton<RedisHealthCheck>();
         services.AddHealthChecks();
         services.AddSingleton<IConfigureOptions<HealthCheckServiceOptions>>(provider =>
