@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 
 namespace Company.RealtimeApp1.Tests;
@@ -199,33 +198,6 @@ public sealed class CommandLineTests : IDisposable
         ["WebSockets:RecheckInterval"] = "00:00:01",
     });
 
-    private async Task<(int ExitCode, string Output, string Error)> RunAsync(string input, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Company.RealtimeApp1.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["ConnectionStrings__Default"] = ConnectionString;
-        start.Environment["PasswordHashing__WorkFactor"] = "4";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-
-        using var process = Process.Start(start)!;
-        await process.StandardInput.WriteAsync(input);
-        process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var error = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, (await output).Trim(), (await error).Trim());
-    }
+    private Task<(int ExitCode, string Output, string Error)> RunAsync(string input, params string[] args) =>
+        AppCommand.RunAsync(new Dictionary<string, string> { ["ConnectionStrings:Default"] = ConnectionString }, input, args);
 }

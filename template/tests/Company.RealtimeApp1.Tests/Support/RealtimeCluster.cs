@@ -14,11 +14,19 @@ public sealed class RealtimeCluster : IAsyncDisposable
     {
         Redis = redis;
         _directory = directory;
+        Settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Default"] = DatabaseConnectionString(directory),
+            ["ConnectionStrings:Redis"] = redis.ConnectionString,
+        };
         A = a;
         B = b;
     }
 
     public RedisServer Redis { get; }
+
+    /// <summary>What a third process (a command, say) needs to join the cluster: its database and its Redis.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; }
 
     public RealtimeApplication A { get; }
 
@@ -30,7 +38,7 @@ public sealed class RealtimeCluster : IAsyncDisposable
         var directory = Directory.CreateTempSubdirectory("cluster-tests-").FullName;
         var shared = new Dictionary<string, string?>(settings ?? [])
         {
-            ["ConnectionStrings:Default"] = $"Data Source={Path.Combine(directory, "app.db")};Pooling=False",
+            ["ConnectionStrings:Default"] = DatabaseConnectionString(directory),
             ["ConnectionStrings:Redis"] = redis.ConnectionString,
             ["Jwt:SigningKey"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)),
         };
@@ -40,6 +48,8 @@ public sealed class RealtimeCluster : IAsyncDisposable
         _ = b.ServerAddress;
         return new RealtimeCluster(redis, directory, a, b);
     }
+
+    private static string DatabaseConnectionString(string directory) => $"Data Source={Path.Combine(directory, "app.db")};Pooling=False";
 
     public async ValueTask DisposeAsync()
     {
