@@ -63,7 +63,17 @@ internal sealed class HandshakeCredentials(IWebSocketTicketStore tickets, WebSoc
         }
 
         // From here the ticket's token is validated like any other: signature, lifetime, user.
-        var token = await tickets.RedeemAsync(credential.Value, httpContext.RequestAborted);
+        string? token;
+        try
+        {
+            token = await tickets.RedeemAsync(credential.Value, httpContext.RequestAborted);
+        }
+        catch (TicketStoreUnavailableException)
+        {
+            Refuse(context, HandshakeFailure.TicketStoreUnavailable);
+            return;
+        }
+
         if (token is null)
         {
             Refuse(context, HandshakeFailure.UnknownTicket);

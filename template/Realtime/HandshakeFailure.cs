@@ -10,6 +10,7 @@ namespace Company.RealtimeApp1.Realtime;
 internal sealed record HandshakeFailure(string Error, string Detail)
 {
     public const string MissingToken = "missing_token";
+    public const string TemporarilyUnavailable = "temporarily_unavailable";
     public const string InvalidToken = "invalid_token";
     public const string TokenExpired = "token_expired";
     public const string Forbidden = "forbidden";
@@ -30,6 +31,16 @@ internal sealed record HandshakeFailure(string Error, string Detail)
         "The ticket is unknown, already used or expired.");
 
     public static HandshakeFailure Unknown { get; } = new(InvalidToken, "The credential was refused.");
+
+    /// <summary>Not the client's fault: the shared ticket store cannot be reached, and the ticket was not consumed.</summary>
+    public static HandshakeFailure TicketStoreUnavailable { get; } = new(TemporarilyUnavailable,
+        "Tickets cannot be checked for a moment: connect again shortly, or with the access token.")
+    {
+        Status = StatusCodes.Status503ServiceUnavailable,
+    };
+
+    /// <summary>The HTTP status the failure stands for: 401 unless the server, not the credential, failed.</summary>
+    public int Status { get; private init; } = StatusCodes.Status401Unauthorized;
 
     private static readonly object ItemsKey = new();
 

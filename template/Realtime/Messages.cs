@@ -64,6 +64,9 @@ public static class CloseCodes
     public const int Unauthorized = 4001;
     public const int Forbidden = 4003;
     public const int TooManyRequests = 4029;
+
+    /// <summary>RFC 6455's "Try Again Later" (IANA registry): the server could not serve the handshake for now.</summary>
+    public const int TryAgainLater = 1013;
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

@@ -31,18 +31,27 @@ internal sealed partial class WebSocketAuthorizationResultHandler(
         }
 
         var failure = authorizeResult.Forbidden ? Forbidden(authorizeResult) : HandshakeFailure.Find(context) ?? HandshakeFailure.Unknown;
-        var status = authorizeResult.Forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status401Unauthorized;
+        var status = authorizeResult.Forbidden ? StatusCodes.Status403Forbidden : failure.Status;
         var settings = options.CurrentValue;
         Log.HandshakeRefused(logger, context.Request.Path, status, failure.Error);
         metrics.HandshakeRefused(failure.Error);
-        if (settings.RejectWith == HandshakeRejection.HttpStatus)
+        var message = new AuthFailureMessage(status, failure.Error, failure.Detail);
+        return (status, settings.RejectWith) switch
         {
-            return _default.HandleAsync(next, context, policy, authorizeResult);
-        }
+            (StatusCodes.Status503ServiceUnavailable, HandshakeRejection.HttpStatus) => UnavailableAsync(context),
+            (StatusCodes.Status503ServiceUnavailable, _) => RefuseAsync(context, settings, message, CloseCodes.TryAgainLater, "try again later"),
+            (_, HandshakeRejection.HttpStatus) => _default.HandleAsync(next, context, policy, authorizeResult),
+            (StatusCodes.Status403Forbidden, _) => RefuseAsync(context, settings, message, CloseCodes.Forbidden, "forbidden"),
+            _ => RefuseAsync(context, settings, message, CloseCodes.Unauthorized, "unauthorized"),
+        };
+    }
 
-        return authorizeResult.Forbidden
-            ? RefuseAsync(context, settings, new AuthFailureMessage(status, failure.Error, failure.Detail), CloseCodes.Forbidden, "forbidden")
-            : RefuseAsync(context, settings, new AuthFailureMessage(status, failure.Error, failure.Detail), CloseCodes.Unauthorized, "unauthorized");
+    /// <summary>A plain 503 before the upgrade: the server could not check the credential, so it neither challenges nor forbids.</summary>
+    private static Task UnavailableAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.Headers.RetryAfter = "5";
+        return Task.CompletedTask;
     }
 
     /// <summary>A requirement that failed with a reason (<c>context.Fail(new AuthorizationFailureReason(...))</c>) supplies the detail.</summary>

@@ -26,7 +26,10 @@ internal static class WebSocketTicketEndpoint
         return routes;
     }
 
-    private static async Task<Results<Ok<TicketResponse>, UnauthorizedHttpResult, TooManyTicketsResult>> IssueAsync(
+    /// <summary>How soon a client refused while the ticket store is unreachable should retry.</summary>
+    private const string UnavailableRetrySeconds = "5";
+
+    private static async Task<Results<Ok<TicketResponse>, UnauthorizedHttpResult, TooManyTicketsResult, ProblemHttpResult>> IssueAsync(
         HttpContext context,
         IWebSocketTicketStore tickets,
         TicketRateLimiter rateLimiter,
@@ -54,8 +57,20 @@ internal static class WebSocketTicketEndpoint
         }
 
         var settings = options.CurrentValue;
-        var issue = await tickets.IssueAsync(
-            userId, accessToken, TimeSpan.FromSeconds(settings.TicketSeconds), settings.MaxTicketsPerUser, cancellationToken);
+        TicketIssue issue;
+        try
+        {
+            issue = await tickets.IssueAsync(
+                userId, accessToken, TimeSpan.FromSeconds(settings.TicketSeconds), settings.MaxTicketsPerUser, cancellationToken);
+        }
+        catch (TicketStoreUnavailableException)
+        {
+            context.Response.Headers.RetryAfter = UnavailableRetrySeconds;
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                detail: "Tickets are unavailable for a moment: retry, or connect with the access token.");
+        }
+
         return issue.Ticket is { } ticket
             ? TypedResults.Ok(new TicketResponse(ticket, settings.TicketSeconds))
             : new TooManyTicketsResult(issue.RetryAfter);

@@ -18,6 +18,7 @@ public interface IWebSocketTicketStore
     /// neither redeemed nor expired. The count and the issue are one atomic step (a shared store counts
     /// the user's tickets on every instance), so concurrent requests cannot overshoot the cap.
     /// </summary>
+    /// <exception cref="TicketStoreUnavailableException">A shared store cannot be reached; try again later.</exception>
     ValueTask<TicketIssue> IssueAsync(
         Guid userId, string accessToken, TimeSpan lifetime, int maxUnredeemed, CancellationToken cancellationToken = default);
 
@@ -26,8 +27,16 @@ public interface IWebSocketTicketStore
     /// already used or expired. Of two concurrent redemptions of one ticket, only one succeeds. Either
     /// way the ticket no longer counts against its user's cap.
     /// </summary>
+    /// <exception cref="TicketStoreUnavailableException">A shared store cannot be reached; try again later.</exception>
     ValueTask<string?> RedeemAsync(string ticket, CancellationToken cancellationToken = default);
 }
+
+/// <summary>
+/// Thrown by a shared <see cref="IWebSocketTicketStore"/> that cannot be reached for now (Redis is down): the
+/// ticket was neither issued nor consumed. Its message never holds a ticket or a token.
+/// </summary>
+public sealed class TicketStoreUnavailableException(Exception? inner = null)
+    : Exception("The ticket store cannot be reached.", inner);
 
 /// <summary>What <see cref="IWebSocketTicketStore.IssueAsync"/> answers: a ticket, or when the user's oldest ticket frees a slot.</summary>
 public readonly record struct TicketIssue(string? Ticket, TimeSpan RetryAfter)

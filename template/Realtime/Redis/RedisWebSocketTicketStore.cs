@@ -11,6 +11,9 @@ namespace Company.RealtimeApp1.Realtime.Redis;
 /// </summary>
 internal sealed class RedisWebSocketTicketStore(IConnectionMultiplexer redis) : IWebSocketTicketStore
 {
+    /// <summary>How long a request waits for Redis before it is told to try again: not the client library's 5 s.</summary>
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
+
     private const string TicketPrefix = "realtime:ticket:";
     private const string UserPrefix = "realtime:tickets-of:";
     private const long Issued = -1;
@@ -52,10 +55,11 @@ internal sealed class RedisWebSocketTicketStore(IConnectionMultiplexer redis) : 
         ArgumentException.ThrowIfNullOrEmpty(accessToken);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxUnredeemed, 1);
         var ticket = WebSocketTicket.Create();
-        var answer = (long)await redis.GetDatabase().ScriptEvaluateAsync(
+        var answer = (long)await EvaluateAsync(
             IssueScript,
             [TicketPrefix + WebSocketTicket.Key(ticket), UserPrefix + userId.ToString("N")],
-            [accessToken, (long)lifetime.TotalMilliseconds, maxUnredeemed]);
+            [accessToken, (long)lifetime.TotalMilliseconds, maxUnredeemed],
+            cancellationToken);
         return answer == Issued ? TicketIssue.Issued(ticket) : TicketIssue.Refused(TimeSpan.FromMilliseconds(answer));
     }
 
@@ -67,7 +71,25 @@ internal sealed class RedisWebSocketTicketStore(IConnectionMultiplexer redis) : 
             return null;
         }
 
-        var token = await redis.GetDatabase().ScriptEvaluateAsync(RedeemScript, [TicketPrefix + WebSocketTicket.Key(ticket)]);
+        var token = await EvaluateAsync(RedeemScript, [TicketPrefix + WebSocketTicket.Key(ticket)], [], cancellationToken);
         return token.IsNull ? null : (string?)token;
+    }
+
+    private async Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values, CancellationToken cancellationToken)
+    {
+        // Refused at once while the multiplexer knows Redis is gone, rather than queued until it returns.
+        if (!redis.IsConnected)
+        {
+            throw new TicketStoreUnavailableException();
+        }
+
+        try
+        {
+            return await redis.GetDatabase().ScriptEvaluateAsync(script, keys, values).WaitAsync(Timeout, cancellationToken);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            throw new TicketStoreUnavailableException(exception);
+        }
     }
 }

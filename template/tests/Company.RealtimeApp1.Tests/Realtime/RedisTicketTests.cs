@@ -93,6 +93,79 @@ public sealed class RedisTicketTests
         Assert.NotNull((await store.IssueAsync(user, "token", TimeSpan.FromSeconds(30), maxUnredeemed: 1)).Ticket);
     }
 
+    [Fact]
+    public async Task WhileRedisIsDownATicketIsRefusedWith503AndAProblemThatSaysToRetry()
+    {
+        await using var cluster = await RealtimeCluster.StartAsync();
+        var user = await cluster.A.CreateSignedInUserAsync();
+        await cluster.Redis.StopAsync();
+
+        using var response = await cluster.A.CreateClient(user.Token).PostAsync("/ws/ticket", null);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(503, problem.GetProperty("status").GetInt32());
+        Assert.Equal("Tickets are unavailable for a moment: retry, or connect with the access token.", problem.GetProperty("detail").GetString());
+        Assert.InRange(int.Parse(Assert.Single(response.Headers.GetValues("Retry-After"))), 1, 30);
+    }
+
+    [Fact]
+    public async Task WhileRedisIsDownAHandshakeWithATicketIsRefusedAsUnavailableAndTicketsWorkOnceItIsBack()
+    {
+        await using var cluster = await RealtimeCluster.StartAsync();
+        var user = await cluster.A.CreateSignedInUserAsync();
+        var ticket = await IssueTicketAsync(cluster.A, user.Token);
+        await cluster.Redis.StopAsync();
+
+        await using (var refused = await cluster.B.ConnectAsync($"{EchoConsumer.Path}?ticket={ticket}"))
+        {
+            var auth = await refused.ReceiveJsonAsync("auth");
+            Assert.Equal(503, auth.GetProperty("status").GetInt32());
+            Assert.Equal("temporarily_unavailable", auth.GetProperty("error").GetString());
+            Assert.Equal("Tickets cannot be checked for a moment: connect again shortly, or with the access token.", auth.GetProperty("detail").GetString());
+            Assert.Equal((1013, "try again later"), await refused.ReceiveCloseAsync());
+        }
+
+        // The restarted server kept nothing (no persistence in tests): a new ticket, issued and redeemed across instances.
+        await cluster.Redis.RestartAsync();
+        await WaitForRedisAsync(cluster.A);
+        await WaitForRedisAsync(cluster.B);
+        await using var socket = await cluster.B.ConnectAsync($"{EchoConsumer.Path}?ticket={await IssueTicketAsync(cluster.A, user.Token)}");
+        await socket.ReceiveJsonAsync("welcome");
+    }
+
+    [Fact]
+    public async Task WhileRedisIsDownAHandshakeWithATicketIsAPlain503WhenRejectingWithHttpStatus()
+    {
+        await using var cluster = await RealtimeCluster.StartAsync(new() { ["WebSockets:RejectWith"] = "HttpStatus" });
+        var user = await cluster.A.CreateSignedInUserAsync();
+        var ticket = await IssueTicketAsync(cluster.A, user.Token);
+        await cluster.Redis.StopAsync();
+
+        var (status, headers) = await cluster.B.ConnectRefusedAsync($"{EchoConsumer.Path}?ticket={ticket}");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Equal("5", Assert.Single(headers["Retry-After"]));
+    }
+
+    private static async Task WaitForRedisAsync(RealtimeApplication app)
+    {
+        using var client = app.CreateClient();
+        var deadline = DateTime.UtcNow + TestSocket.Timeout;
+        while (true)
+        {
+            using var health = await client.GetAsync("/health");
+            if (health.StatusCode == HttpStatusCode.OK)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "Redis did not come back within the timeout.");
+            await Task.Delay(100);
+        }
+    }
+
     private static async Task<string> IssueTicketAsync(RealtimeApplication app, string accessToken)
     {
         using var response = await app.CreateClient(accessToken).PostAsync("/ws/ticket", null);
