@@ -113,6 +113,8 @@ internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, Stre
     /// <summary>This instance's one Redis subscription to one stream, and how many local subscribers share it.</summary>
     private sealed class Subscription(string stream, RedisMessageBus bus)
     {
+        private static readonly TimeSpan ConfirmTimeout = TimeSpan.FromSeconds(2);
+
         private Task<ChannelMessageQueue>? _queue;
 
         public string Stream { get; } = stream;
@@ -142,10 +144,35 @@ internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, Stre
 
         private async Task<ChannelMessageQueue> StartCoreAsync(ISubscriber subscriber)
         {
-            var queue = await subscriber.SubscribeAsync(ChannelFor(Stream));
+            // Registered with the multiplexer at once, and fired without waiting: a subscription made while
+            // Redis is down (at start-up, say) is sent, like every other, when the connection returns. Awaiting
+            // a SUBSCRIBE that fails would leave its queue registered but lost to us, filling with no reader.
+            var queue = await subscriber.SubscribeAsync(ChannelFor(Stream), CommandFlags.FireAndForget);
             // A queue hands its messages over one at a time, in the order Redis sent them.
             queue.OnMessage(message => bus.Receive(this, message));
+            await ConfirmAsync(subscriber);
             return queue;
+        }
+
+        /// <summary>
+        /// Returns once Redis has processed the SUBSCRIBE (a PING answered on the subscription's connection
+        /// follows it), so that what is published after a join reaches it; at once while Redis is unreachable.
+        /// </summary>
+        private async Task ConfirmAsync(ISubscriber subscriber)
+        {
+            if (!subscriber.IsConnected(ChannelFor(Stream)))
+            {
+                return;
+            }
+
+            try
+            {
+                await subscriber.PingAsync().WaitAsync(ConfirmTimeout);
+            }
+            catch (Exception exception) when (exception is RedisException or TimeoutException)
+            {
+                // Redis went away meanwhile: the multiplexer subscribes again when it returns.
+            }
         }
     }
 
