@@ -95,6 +95,35 @@ public sealed class RedisBackplaneTests
     }
 
     [Fact]
+    public async Task RevokingTheRefreshFamilyOnOneInstanceClosesTheUsersSocketOnAnotherWith4001()
+    {
+        await using var cluster = await RealtimeCluster.StartAsync();
+        var (userName, password) = await cluster.A.CreateUniqueUserAsync();
+        var tokens = await cluster.A.SignInAsync(userName, password);
+        await using var socket = await JoinedAsync(cluster.B, "/ws/notifications", tokens.AccessToken);
+
+        using var revoked = await cluster.A.CreateClient().PostAsync("/token/revoke", RealtimeApplication.Form(("token", tokens.RefreshToken)));
+
+        Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        Assert.Equal((4001, "sign-in revoked"), await socket.ReceiveCloseAsync());
+    }
+
+    [Fact]
+    public async Task ReusingARotatedRefreshTokenOnOneInstanceClosesTheSocketsOfItsFamilyOnAnotherWith4001()
+    {
+        await using var cluster = await RealtimeCluster.StartAsync();
+        var (userName, password) = await cluster.A.CreateUniqueUserAsync();
+        var first = await cluster.A.SignInAsync(userName, password);
+        var rotated = await cluster.B.RefreshAsync(first.RefreshToken);
+        await using var socket = await JoinedAsync(cluster.B, "/ws/notifications", rotated.AccessToken);
+
+        await cluster.A.AssertRefreshRefusedAsync(first.RefreshToken);
+
+        Assert.Equal((4001, "sign-in revoked"), await socket.ReceiveCloseAsync());
+        await cluster.B.AssertRefreshRefusedAsync(rotated.RefreshToken);
+    }
+
+    [Fact]
     public async Task AnInstanceSubscribesToAStreamOnceWhateverItsSocketsAndLeavesWithTheLastOne()
     {
         await using var cluster = await RealtimeCluster.StartAsync();
