@@ -112,6 +112,18 @@ public abstract class StoredStream<TEntity, TContent>(
         }
     }
 
+    public async ValueTask<long> LatestIdAsync(string stream, CancellationToken cancellationToken)
+    {
+        if (StreamKeyOf(stream) is not { } key)
+        {
+            return 0;
+        }
+
+        await using var scope = services.Scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        return await db.Set<TEntity>().Where(Having(key)).MaxAsync(m => (long?)m.Id, cancellationToken) ?? 0;
+    }
+
     /// <summary>The rows whose <see cref="StreamKey"/> is <paramref name="key"/>.</summary>
     private Expression<Func<TEntity, bool>> Having(Guid key)
     {

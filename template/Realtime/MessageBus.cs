@@ -13,6 +13,12 @@ public interface IMessageBus
     ValueTask SubscribeAsync(string stream, CancellationToken cancellationToken = default);
 
     ValueTask UnsubscribeAsync(string stream, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// True for a bus that can lose messages for a while (an outage of a shared server): sockets then note
+    /// where they stand when they join, so that the gap can be filled from the store (<see cref="StreamCatchUp"/>).
+    /// </summary>
+    bool MayLoseMessages => false;
 }
 
 /// <summary>One instance: publishing is delivering to the local hub.</summary>

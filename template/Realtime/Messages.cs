@@ -58,9 +58,15 @@ public static class ErrorCodes
     public const string InvalidRefresh = "invalid_refresh";
 }
 
-/// <summary>The application-defined close codes (RFC 6455 §7.4.2 reserves 4000–4999 for applications).</summary>
+/// <summary>
+/// The application-defined close codes (RFC 6455 §7.4.2 reserves 4000–4999 for applications), and the
+/// registered ones <see cref="System.Net.WebSockets.WebSocketCloseStatus"/> does not name.
+/// </summary>
 public static class CloseCodes
 {
+    /// <summary>1012, Service Restart (IANA registry): reconnect, here with <c>since</c>, to get what was missed.</summary>
+    public const int ServiceRestart = 1012;
+
     public const int Unauthorized = 4001;
     public const int Forbidden = 4003;
     public const int TooManyRequests = 4029;

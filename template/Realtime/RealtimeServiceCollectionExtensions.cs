@@ -51,7 +51,9 @@ internal static class RealtimeServiceCollectionExtensions
         services.AddHostedService(provider => provider.GetRequiredService<ConnectionRevocations>());
         services.AddHostedService<ConnectionExpiry>();
         services.AddSingleton<ConnectionAuthorityChecks>();
-        services.AddHostedService<ConnectionRecheck>();
+        services.AddSingleton<ConnectionRecheck>();
+        services.AddHostedService(provider => provider.GetRequiredService<ConnectionRecheck>());
+        services.AddSingleton<StreamCatchUp>();
         services.AddHostedService<ConnectionShutdown>();
 
         services.AddSingleton<IValidateOptions<RealtimeOptions>, AllowedOriginsValidator>();

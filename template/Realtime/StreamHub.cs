@@ -11,6 +11,7 @@ public sealed class StreamHub(RealtimeMetrics metrics)
 {
     private readonly ConcurrentDictionary<string, ImmutableArray<IStreamSubscriber>> _streams = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+    private bool _interrupted;
 
     /// <summary>Hands <paramref name="message"/> to every local member of its stream.</summary>
     public void Deliver(StreamMessage message)
@@ -30,12 +31,48 @@ public sealed class StreamHub(RealtimeMetrics metrics)
     /// <summary>How many local sockets are on <paramref name="stream"/>.</summary>
     public int CountMembers(string stream) => _streams.TryGetValue(stream, out var members) ? members.Length : 0;
 
+    /// <summary>Every socket's membership of a stream on this instance, as they are now.</summary>
+    internal IEnumerable<StreamMembership> Memberships => _streams.Values.SelectMany(members => members.OfType<StreamMembership>());
+
+    /// <summary>The newest stored id any local socket on <paramref name="stream"/> has had; 0 when none has had one.</summary>
+    internal long LastIdOn(string stream) =>
+        _streams.TryGetValue(stream, out var members) ? members.OfType<StreamMembership>().Select(m => m.LastId).DefaultIfEmpty().Max() : 0;
+
     internal void Add(string stream, IStreamSubscriber subscriber)
     {
         lock (_gate)
         {
             var members = _streams.GetValueOrDefault(stream, []);
             _streams[stream] = members.Add(subscriber);
+            if (_interrupted && subscriber is StreamMembership membership)
+            {
+                membership.Interrupt();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The bus may be losing messages: every membership holds live ones back until it catches up, and so does
+    /// one that joins meanwhile (<see cref="StreamCatchUp"/>), until <see cref="EndInterruption"/>.
+    /// </summary>
+    internal void Interrupt()
+    {
+        lock (_gate)
+        {
+            _interrupted = true;
+            foreach (var membership in Memberships)
+            {
+                membership.Interrupt();
+            }
+        }
+    }
+
+    /// <summary>The bus delivers again: a membership that joins from now on is live at once.</summary>
+    internal void EndInterruption()
+    {
+        lock (_gate)
+        {
+            _interrupted = false;
         }
     }
 
@@ -68,24 +105,32 @@ internal interface IStreamSubscriber
 }
 
 /// <summary>
-/// One socket on one stream. While the socket catches up on stored messages (resume), live ones are
-/// held back and released afterwards, less those the catch-up already sent: no gap, no duplicate.
+/// One socket on one stream. While the socket catches up on stored messages (resume, or the gap an outage
+/// of the bus left), live ones are held back and released afterwards, less those the catch-up already
+/// sent: no gap, no duplicate. It remembers the last id it delivered, where a catch-up after an outage starts.
 /// </summary>
-internal sealed class StreamMembership(string stream, RealtimeConnection connection) : IStreamSubscriber
+internal sealed class StreamMembership(string stream, RealtimeConnection connection, IStreamHistory history) : IStreamSubscriber
 {
     private readonly Lock _gate = new();
     private volatile List<StreamMessage>? _heldBack;
     private volatile HashSet<long>? _replayed;
+    private long _lastId;
+    private bool _interrupted;
 
     public string Stream { get; } = stream;
 
     public RealtimeConnection Connection { get; } = connection;
 
+    public IStreamHistory History { get; } = history;
+
+    /// <summary>The newest stored id this socket has had, or was known to have when it joined: a catch-up reads after it.</summary>
+    public long LastId => Volatile.Read(ref _lastId);
+
     public void Offer(StreamMessage message)
     {
         if (_heldBack is null && _replayed is null)
         {
-            Connection.TrySend(message.Frame);
+            Send(message);
             return;
         }
 
@@ -99,8 +144,17 @@ internal sealed class StreamMembership(string stream, RealtimeConnection connect
 
             if (_replayed?.Contains(message.Id) != true)
             {
-                Connection.TrySend(message.Frame);
+                Send(message);
             }
+        }
+    }
+
+    /// <summary>Where this socket stands when it joined: the messages up to <paramref name="id"/> are not for it to catch up on.</summary>
+    public void StartAfter(long id)
+    {
+        lock (_gate)
+        {
+            Advance(id);
         }
     }
 
@@ -114,16 +168,71 @@ internal sealed class StreamMembership(string stream, RealtimeConnection connect
         }
     }
 
-    /// <summary>Sends a stored message during the catch-up.</summary>
-    public void Replay(StreamMessage message)
+    /// <summary>The bus may have lost messages: hold live ones back until <see cref="CatchUpAsync"/> has read the gap from the store.</summary>
+    public void Interrupt()
     {
         lock (_gate)
         {
-            if (_replayed!.Add(message.Id))
-            {
-                Connection.TrySend(message.Frame);
-            }
+            _interrupted = true;
+            _heldBack ??= [];
+            _replayed ??= [];
         }
+    }
+
+    /// <summary>
+    /// Sends the stored messages after <paramref name="since"/>, then releases what was held back. False when
+    /// the history no longer holds all of them.
+    /// </summary>
+    public async ValueTask<bool> ReplayAsync(long since, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var complete = await History.HasEverythingSinceAsync(Stream, since, cancellationToken);
+            await foreach (var message in History.ReadSinceAsync(Stream, since, cancellationToken))
+            {
+                Replay(message);
+            }
+
+            return complete;
+        }
+        finally
+        {
+            EndReplay();
+        }
+    }
+
+    /// <summary>
+    /// After an interruption (<see cref="Interrupt"/>): sends what was stored after <see cref="LastId"/>, then
+    /// releases what was held back. False when the gap cannot be filled: the history no longer holds it, or
+    /// reading the store failed (it throws); either way nothing held back is released, and the socket must be
+    /// closed so its client resumes with <c>since</c>. True at once for a membership that was not interrupted.
+    /// </summary>
+    public async ValueTask<bool> CatchUpAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_interrupted)
+            {
+                return true;
+            }
+
+            _interrupted = false;
+        }
+
+        var since = LastId;
+        if (!await History.HasEverythingSinceAsync(Stream, since, cancellationToken))
+        {
+            return false;
+        }
+
+        // A read that fails half way throws, and leaves what is held back held: the caller closes the socket.
+        await foreach (var message in History.ReadSinceAsync(Stream, since, cancellationToken))
+        {
+            Replay(message);
+        }
+
+        EndReplay();
+        return true;
     }
 
     /// <summary>Releases the held-back live messages the catch-up did not already send.</summary>
@@ -135,13 +244,40 @@ internal sealed class StreamMembership(string stream, RealtimeConnection connect
             {
                 if (_replayed?.Contains(message.Id) != true)
                 {
-                    Connection.TrySend(message.Frame);
+                    Send(message);
                 }
             }
 
             // The replayed ids are kept: a message stored just before the catch-up read it may still be
             // on its way through the bus, and must not arrive twice.
             _heldBack = null;
+        }
+    }
+
+    /// <summary>Sends a stored message during the catch-up.</summary>
+    private void Replay(StreamMessage message)
+    {
+        lock (_gate)
+        {
+            if (_replayed!.Add(message.Id))
+            {
+                Send(message);
+            }
+        }
+    }
+
+    private void Send(StreamMessage message)
+    {
+        Connection.TrySend(message.Frame);
+        Advance(message.Id);
+    }
+
+    // Ids increase along the stream; one written by a single sender at a time (the bus's delivery, or a catch-up under the gate).
+    private void Advance(long id)
+    {
+        if (id > _lastId)
+        {
+            Volatile.Write(ref _lastId, id);
         }
     }
 }

@@ -15,6 +15,9 @@ public interface IStreamHistory
 
     /// <summary>False when messages after <paramref name="since"/> were already dropped from the history.</summary>
     ValueTask<bool> HasEverythingSinceAsync(string stream, long since, CancellationToken cancellationToken);
+
+    /// <summary>The id of <paramref name="stream"/>'s newest stored message; 0 when it has none.</summary>
+    ValueTask<long> LatestIdAsync(string stream, CancellationToken cancellationToken);
 }
 
 /// <summary>For streams that store nothing: a resuming client catches up on nothing and is told so.</summary>
@@ -27,4 +30,6 @@ public sealed class NoHistory : IStreamHistory
 
     public ValueTask<bool> HasEverythingSinceAsync(string stream, long since, CancellationToken cancellationToken) =>
         ValueTask.FromResult(false);
+
+    public ValueTask<long> LatestIdAsync(string stream, CancellationToken cancellationToken) => ValueTask.FromResult(0L);
 }

@@ -31,7 +31,7 @@ public sealed class ConsumerContext
     private readonly StreamHub _hub;
     private readonly IMessageBus _bus;
     private readonly ConnectionAuthorityChecks _authority;
-    private readonly List<(StreamMembership Membership, IStreamHistory History)> _streams = [];
+    private readonly List<StreamMembership> _streams = [];
 
     internal ConsumerContext(
         RealtimeConnection connection, HttpContext httpContext, StreamHub hub, IMessageBus bus, ConnectionAuthorityChecks authority, long? since)
@@ -76,13 +76,13 @@ public sealed class ConsumerContext
         ArgumentException.ThrowIfNullOrEmpty(stream);
         history ??= NoHistory.Instance;
 
-        var membership = new StreamMembership(stream, Connection);
+        var membership = new StreamMembership(stream, Connection, history);
         if (Since is not null)
         {
             membership.BeginReplay();
         }
 
-        _streams.Add((membership, history));
+        _streams.Add(membership);
         Connection.AddStream(stream);
         _hub.Add(stream, membership);
         await _bus.SubscribeAsync(stream, Closing);
@@ -95,7 +95,15 @@ public sealed class ConsumerContext
 
         if (Since is { } since)
         {
-            await ReplayAsync(membership, history, since);
+            membership.StartAfter(since);
+            await ReplayAsync(membership, since);
+        }
+        else if (_bus.MayLoseMessages && history is not NoHistory)
+        {
+            // Where a catch-up after an outage of the bus would start: what another local socket on the stream
+            // has had (free), else the stream's newest stored message (one query, for a stream new here).
+            var lastId = _hub.LastIdOn(stream);
+            membership.StartAfter(lastId > 0 ? lastId : await history.LatestIdAsync(stream, Closing));
         }
     }
 
@@ -109,10 +117,10 @@ public sealed class ConsumerContext
     internal async ValueTask ResumeAsync(long since)
     {
         var recovered = true;
-        foreach (var (membership, history) in _streams)
+        foreach (var membership in _streams)
         {
             membership.BeginReplay();
-            recovered &= await ReplayCoreAsync(membership, history, since);
+            recovered &= await membership.ReplayAsync(since, Closing);
         }
 
         Connection.TrySend(new ResumedMessage(recovered), RealtimeJsonContext.Default.ResumedMessage);
@@ -120,7 +128,7 @@ public sealed class ConsumerContext
 
     internal async ValueTask LeaveAllAsync()
     {
-        foreach (var (membership, _) in _streams)
+        foreach (var membership in _streams)
         {
             _hub.Remove(membership.Stream, membership);
             await _bus.UnsubscribeAsync(membership.Stream, CancellationToken.None);
@@ -129,28 +137,10 @@ public sealed class ConsumerContext
         _streams.Clear();
     }
 
-    private async ValueTask ReplayAsync(StreamMembership membership, IStreamHistory history, long since)
+    private async ValueTask ReplayAsync(StreamMembership membership, long since)
     {
-        var recovered = await ReplayCoreAsync(membership, history, since);
+        var recovered = await membership.ReplayAsync(since, Closing);
         Connection.TrySend(new ResumedMessage(recovered), RealtimeJsonContext.Default.ResumedMessage);
-    }
-
-    private async ValueTask<bool> ReplayCoreAsync(StreamMembership membership, IStreamHistory history, long since)
-    {
-        try
-        {
-            var complete = await history.HasEverythingSinceAsync(membership.Stream, since, Closing);
-            await foreach (var message in history.ReadSinceAsync(membership.Stream, since, Closing))
-            {
-                membership.Replay(message);
-            }
-
-            return complete;
-        }
-        finally
-        {
-            membership.EndReplay();
-        }
     }
 }
 

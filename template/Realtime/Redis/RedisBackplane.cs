@@ -10,7 +10,7 @@ namespace Company.RealtimeApp1.Realtime.Redis;
 /// made on first use, and does not stop the app from starting while Redis is unreachable: it keeps
 /// reconnecting, and <c>/health</c> answers 503 meanwhile.
 /// </summary>
-internal static partial class RedisBackplane
+internal static class RedisBackplane
 {
     public const string ConnectionStringName = "Redis";
 
@@ -40,6 +40,7 @@ internal static partial class RedisBackplane
             ? provider.GetRequiredService<RedisConnectionLeases>()
             : provider.GetRequiredService<LocalConnectionLeases>());
         services.AddSingleton<RedisHealthCheck>();
+        services.AddHostedService<RedisOutageRecovery>();
         services.AddHealthChecks();
         services.AddSingleton<IConfigureOptions<HealthCheckServiceOptions>>(provider =>
             new ConfigureOptions<HealthCheckServiceOptions>(health =>
@@ -59,21 +60,8 @@ internal static partial class RedisBackplane
             provider.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)!);
         configuration.AbortOnConnectFail = false;
         configuration.ClientName ??= typeof(RedisBackplane).Assembly.GetName().Name;
-        var logger = provider.GetRequiredService<ILogger<RedisMessageBus>>();
-        var multiplexer = ConnectionMultiplexer.Connect(configuration);
-        // The endpoint and the kind of failure only: the connection string may hold a password.
-        multiplexer.ConnectionFailed += (_, failure) => Log.ConnectionFailed(logger, failure.EndPoint?.ToString(), failure.FailureType);
-        multiplexer.ConnectionRestored += (_, restored) => Log.ConnectionRestored(logger, restored.EndPoint?.ToString());
-        return multiplexer;
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(1, LogLevel.Warning, "Lost the connection to Redis at {EndPoint}: {FailureType}")]
-        public static partial void ConnectionFailed(ILogger logger, string? endPoint, ConnectionFailureType failureType);
-
-        [LoggerMessage(2, LogLevel.Information, "Reconnected to Redis at {EndPoint}")]
-        public static partial void ConnectionRestored(ILogger logger, string? endPoint);
+        // Its losses and recoveries are logged once each by RedisOutageRecovery.
+        return ConnectionMultiplexer.Connect(configuration);
     }
 }
 

@@ -9,7 +9,10 @@ namespace Company.RealtimeApp1.Realtime.Redis;
 /// subscribe once per socket; this bus counts them, so Redis sees one subscription per active stream per
 /// instance: the first local subscriber subscribes, the last one to leave unsubscribes. Each message
 /// travels once, as its stream, its id and its frame (<see cref="RedisStreamEnvelope"/>), and every
-/// instance subscribed to the stream, this one included, hands it to its local hub.
+/// instance subscribed to the stream, this one included, hands it to its local hub. While Redis is
+/// unreachable a publish is skipped at once rather than left to wait out the client's timeouts: a stored
+/// message is read from the store when Redis returns (<see cref="RedisOutageRecovery"/>), so the caller
+/// neither waits nor fails.
 /// </summary>
 internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, StreamHub hub, ILogger<RedisMessageBus> logger)
     : IMessageBus, IAsyncDisposable
@@ -20,12 +23,38 @@ internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, Stre
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
 
+    /// <summary>The id of a probe (<see cref="ProbeAsync"/>), which no stored or unstored message has.</summary>
+    private const long ProbeId = -1;
+
+    /// <summary>What this instance's probes carry, so that it tells its own from the other instances'.</summary>
+    private readonly byte[] _probeFrame = Guid.NewGuid().ToByteArray();
+
     public static RedisChannel ChannelFor(string stream) => RedisChannel.Literal(ChannelPrefix + stream);
+
+    public bool MayLoseMessages => true;
 
     public async ValueTask PublishAsync(StreamMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
-        await redis.GetSubscriber().PublishAsync(ChannelFor(message.Stream), RedisStreamEnvelope.Write(message));
+        await PublishEnvelopeAsync(message.Stream, RedisStreamEnvelope.Write(message));
+    }
+
+    /// <summary>
+    /// Waits until each of this instance's subscriptions hears again: a probe published on its channel comes
+    /// back. StackExchange.Redis resubscribes by itself after a reconnect; from the probe on, whatever is
+    /// published on the stream reaches this instance, so a catch-up read from the store after it leaves no gap.
+    /// False when some did not hear within <paramref name="timeout"/>.
+    /// </summary>
+    internal async Task<bool> ProbeAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        Subscription[] all;
+        lock (_gate)
+        {
+            all = [.. _subscriptions.Values.Where(s => s.Ready.IsCompletedSuccessfully)];
+        }
+
+        var heard = await Task.WhenAll(all.Select(subscription => subscription.ProbeAsync(timeout, cancellationToken)));
+        return heard.All(h => h);
     }
 
     public async ValueTask SubscribeAsync(string stream, CancellationToken cancellationToken = default)
@@ -91,6 +120,25 @@ internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, Stre
         }
     }
 
+    private async Task PublishEnvelopeAsync(string stream, byte[] envelope)
+    {
+        if (!redis.IsConnected)
+        {
+            Log.NotPublished(logger, stream, "not connected");
+            return;
+        }
+
+        try
+        {
+            await redis.GetSubscriber().PublishAsync(ChannelFor(stream), envelope);
+        }
+        catch (Exception exception) when (exception is RedisConnectionException or RedisTimeoutException)
+        {
+            // The outage is logged once by RedisOutageRecovery, not once per message; a probe just tries again.
+            Log.NotPublished(logger, stream, exception.GetType().Name);
+        }
+    }
+
     private void UnsubscribeFailed(string stream, Exception exception) => Log.UnsubscribeFailed(logger, stream, exception.GetType().Name);
 
     private void Receive(Subscription subscription, ChannelMessage message)
@@ -107,6 +155,17 @@ internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, Stre
             return;
         }
 
+        if (received.Id == ProbeId)
+        {
+            // Another instance's probe says nothing to this one.
+            if (received.Frame.Span.SequenceEqual(_probeFrame))
+            {
+                subscription.Heard();
+            }
+
+            return;
+        }
+
         hub.Deliver(received);
     }
 
@@ -114,8 +173,10 @@ internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, Stre
     private sealed class Subscription(string stream, RedisMessageBus bus)
     {
         private static readonly TimeSpan ConfirmTimeout = TimeSpan.FromSeconds(2);
+        private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(250);
 
         private Task<ChannelMessageQueue>? _queue;
+        private TaskCompletionSource? _probe;
 
         public string Stream { get; } = stream;
 
@@ -140,6 +201,25 @@ internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, Stre
                 // either way nothing is left to receive on this instance.
                 bus.UnsubscribeFailed(Stream, exception);
             }
+        }
+
+        public void Heard() => Volatile.Read(ref _probe)?.TrySetResult();
+
+        /// <summary>Publishes a probe every <see cref="ProbeInterval"/> until one comes back or <paramref name="timeout"/> passes.</summary>
+        public async Task<bool> ProbeAsync(TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            var probe = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _probe, probe);
+            var envelope = RedisStreamEnvelope.Write(new StreamMessage(Stream, ProbeId, bus._probeFrame));
+            var deadline = DateTime.UtcNow + timeout;
+            while (!probe.Task.IsCompleted && DateTime.UtcNow < deadline)
+            {
+                await bus.PublishEnvelopeAsync(Stream, envelope);
+                await Task.WhenAny(probe.Task, Task.Delay(ProbeInterval, cancellationToken));
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            return probe.Task.IsCompleted;
         }
 
         private async Task<ChannelMessageQueue> StartCoreAsync(ISubscriber subscriber)
@@ -183,6 +263,9 @@ internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, Stre
 
         [LoggerMessage(2, LogLevel.Debug, "Could not unsubscribe from stream {Stream}: {Failure}")]
         public static partial void UnsubscribeFailed(ILogger logger, string stream, string failure);
+
+        [LoggerMessage(3, LogLevel.Debug, "Did not publish on stream {Stream} while Redis is unreachable: {Failure}")]
+        public static partial void NotPublished(ILogger logger, string stream, string failure);
     }
 }
 

@@ -21,7 +21,7 @@ public sealed class RedisBackplaneTests
         await using var cluster = await RealtimeCluster.StartAsync();
         var user = await cluster.A.CreateSignedInUserAsync();
         var name = Guid.NewGuid().ToString("N");
-        await using var socket = await JoinedAsync(cluster.B, $"{EchoConsumer.Path}/{name}", user.Token);
+        await using var socket = await cluster.B.JoinedAsync($"{EchoConsumer.Path}/{name}", user.Token);
 
         var publisher = cluster.A.Services.GetRequiredService<StreamPublisher>();
         for (var n = 1; n <= 50; n++)
@@ -45,7 +45,7 @@ public sealed class RedisBackplaneTests
         await using var cluster = await RealtimeCluster.StartAsync();
         var admin = await cluster.A.CreateSignedInUserAsync("admin");
         var recipient = await cluster.A.CreateSignedInUserAsync();
-        await using var socket = await JoinedAsync(cluster.B, "/ws/notifications", recipient.Token);
+        await using var socket = await cluster.B.JoinedAsync("/ws/notifications", recipient.Token);
 
         using var response = await cluster.A.CreateClient(admin.Token).PostAsJsonAsync(
             "/api/notifications", new { userId = recipient.Id, title = "Build", body = "green" });
@@ -66,7 +66,7 @@ public sealed class RedisBackplaneTests
         var member = await cluster.A.CreateSignedInUserAsync();
         var org = await cluster.A.CreateOrganizationAsync("redis-" + Guid.NewGuid().ToString("N")[..8],
             (admin.UserName, OrganizationRole.Admin), (member.UserName, OrganizationRole.Member));
-        await using var socket = await JoinedAsync(cluster.B, $"/ws/events/{org.Id}", member.Token);
+        await using var socket = await cluster.B.JoinedAsync($"/ws/events/{org.Id}", member.Token);
 
         var started = DateTime.UtcNow;
         using var removed = await cluster.A.CreateClient(admin.Token).DeleteAsync($"/api/orgs/{org.Id}/members/{member.Id}");
@@ -82,7 +82,7 @@ public sealed class RedisBackplaneTests
     {
         await using var cluster = await RealtimeCluster.StartAsync();
         var user = await cluster.A.CreateSignedInUserAsync();
-        await using var socket = await JoinedAsync(cluster.B, "/ws/notifications", user.Token);
+        await using var socket = await cluster.B.JoinedAsync("/ws/notifications", user.Token);
 
         var started = DateTime.UtcNow;
         using var changed = await cluster.A.CreateClient(user.Token).PostAsync("/me/password", RealtimeApplication.Form(
@@ -100,7 +100,7 @@ public sealed class RedisBackplaneTests
         await using var cluster = await RealtimeCluster.StartAsync();
         var (userName, password) = await cluster.A.CreateUniqueUserAsync();
         var tokens = await cluster.A.SignInAsync(userName, password);
-        await using var socket = await JoinedAsync(cluster.B, "/ws/notifications", tokens.AccessToken);
+        await using var socket = await cluster.B.JoinedAsync("/ws/notifications", tokens.AccessToken);
 
         using var revoked = await cluster.A.CreateClient().PostAsync("/token/revoke", RealtimeApplication.Form(("token", tokens.RefreshToken)));
 
@@ -115,7 +115,7 @@ public sealed class RedisBackplaneTests
         var (userName, password) = await cluster.A.CreateUniqueUserAsync();
         var first = await cluster.A.SignInAsync(userName, password);
         var rotated = await cluster.B.RefreshAsync(first.RefreshToken);
-        await using var socket = await JoinedAsync(cluster.B, "/ws/notifications", rotated.AccessToken);
+        await using var socket = await cluster.B.JoinedAsync("/ws/notifications", rotated.AccessToken);
 
         await cluster.A.AssertRefreshRefusedAsync(first.RefreshToken);
 
@@ -132,17 +132,17 @@ public sealed class RedisBackplaneTests
         var channel = RedisMessageBus.ChannelFor(EchoConsumer.StreamFor(name));
         await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
 
-        var first = await JoinedAsync(cluster.B, $"{EchoConsumer.Path}/{name}", user.Token);
-        var second = await JoinedAsync(cluster.B, $"{EchoConsumer.Path}/{name}", user.Token);
-        await using var onA = await JoinedAsync(cluster.A, $"{EchoConsumer.Path}/{name}", user.Token);
-        Assert.Equal(2, await SubscribersAsync(redis, channel));
+        var first = await cluster.B.JoinedAsync($"{EchoConsumer.Path}/{name}", user.Token);
+        var second = await cluster.B.JoinedAsync($"{EchoConsumer.Path}/{name}", user.Token);
+        await using var onA = await cluster.A.JoinedAsync($"{EchoConsumer.Path}/{name}", user.Token);
+        Assert.Equal(2, await RedisServer.SubscribersAsync(redis, channel));
 
         await first.DisposeAsync();
-        await WaitUntilAsync(() => cluster.B.Services.GetRequiredService<StreamHub>().CountMembers(EchoConsumer.StreamFor(name)) == 1);
-        Assert.Equal(2, await SubscribersAsync(redis, channel));
+        await Eventually.HoldsAsync(() => cluster.B.Services.GetRequiredService<StreamHub>().CountMembers(EchoConsumer.StreamFor(name)) == 1);
+        Assert.Equal(2, await RedisServer.SubscribersAsync(redis, channel));
 
         await second.DisposeAsync();
-        await WaitUntilAsync(async () => await SubscribersAsync(redis, channel) == 1);
+        await Eventually.HoldsAsync(async () => await RedisServer.SubscribersAsync(redis, channel) == 1);
     }
 
     [Fact]
@@ -156,40 +156,13 @@ public sealed class RedisBackplaneTests
 
         await cluster.Redis.StopAsync();
 
-        await WaitUntilAsync(async () =>
+        await Eventually.HoldsAsync(async () =>
         {
             using var down = await client.GetAsync("/health");
             return down.StatusCode == HttpStatusCode.ServiceUnavailable;
         });
     }
 
-    /// <summary>A socket whose consumer has joined its streams: the first pong follows the end of <c>OnConnectedAsync</c>.</summary>
-    private static async Task<TestSocket> JoinedAsync(RealtimeApplication app, string path, string token)
-    {
-        var socket = await app.ConnectAsync(path, token);
-        await socket.ReceiveJsonAsync("welcome");
-        await socket.SendJsonAsync(new { type = "ping" });
-        await socket.ReceiveJsonAsync("pong");
-        return socket;
-    }
-
-    private static async Task<long> SubscribersAsync(ConnectionMultiplexer redis, RedisChannel channel)
-    {
-        var reply = (RedisResult[])(await redis.GetServers()[0].ExecuteAsync("PUBSUB", "NUMSUB", (string)channel!))!;
-        return (long)reply[1];
-    }
-
-    private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TestSocket.Timeout;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within the timeout.");
-            await Task.Delay(50);
-        }
-    }
 }
 
 public sealed record BurstMessage(string Type, int N);

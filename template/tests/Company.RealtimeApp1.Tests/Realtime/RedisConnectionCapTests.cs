@@ -16,12 +16,12 @@ public sealed class RedisConnectionCapTests
     {
         await using var cluster = await RealtimeCluster.StartAsync(CapOfTwo);
         var user = await cluster.A.CreateSignedInUserAsync();
-        await using var first = await OpenAsync(cluster.A, user.Token);
-        await using var second = await OpenAsync(cluster.A, user.Token);
+        await using var first = await cluster.A.JoinedAsync(EchoConsumer.Path, user.Token);
+        await using var second = await cluster.A.JoinedAsync(EchoConsumer.Path, user.Token);
 
         await using var third = await cluster.B.ConnectAsync(EchoConsumer.Path, user.Token);
         var other = await cluster.A.CreateSignedInUserAsync();
-        await using var otherUser = await OpenAsync(cluster.B, other.Token);
+        await using var otherUser = await cluster.B.JoinedAsync(EchoConsumer.Path, other.Token);
 
         Assert.Equal((4029, "too many connections"), await third.ReceiveCloseAsync());
         await first.SendJsonAsync(new { type = "ping" });
@@ -34,12 +34,12 @@ public sealed class RedisConnectionCapTests
         await using var cluster = await RealtimeCluster.StartAsync(CapOfTwo);
         var user = await cluster.A.CreateSignedInUserAsync();
         await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
-        var first = await OpenAsync(cluster.A, user.Token);
-        await using var second = await OpenAsync(cluster.A, user.Token);
+        var first = await cluster.A.JoinedAsync(EchoConsumer.Path, user.Token);
+        await using var second = await cluster.A.JoinedAsync(EchoConsumer.Path, user.Token);
 
         await first.DisposeAsync();
-        await WaitUntilAsync(async () => await redis.GetDatabase().SortedSetLengthAsync(RedisConnectionLeases.KeyFor(user.Id)) == 1);
-        await using var onB = await OpenAsync(cluster.B, user.Token);
+        await Eventually.HoldsAsync(async () => await redis.GetDatabase().SortedSetLengthAsync(RedisConnectionLeases.KeyFor(user.Id)) == 1);
+        await using var onB = await cluster.B.JoinedAsync(EchoConsumer.Path, user.Token);
 
         Assert.True(await onB.ReceivesNothingWithinAsync(TimeSpan.FromMilliseconds(500)));
     }
@@ -53,8 +53,8 @@ public sealed class RedisConnectionCapTests
             ["WebSockets:ConnectionLeases:RenewInterval"] = "00:00:00.250",
         });
         var user = await cluster.A.CreateSignedInUserAsync();
-        await using var first = await OpenAsync(cluster.A, user.Token);
-        await using var second = await OpenAsync(cluster.A, user.Token);
+        await using var first = await cluster.A.JoinedAsync(EchoConsumer.Path, user.Token);
+        await using var second = await cluster.A.JoinedAsync(EchoConsumer.Path, user.Token);
 
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         await using var third = await cluster.B.ConnectAsync(EchoConsumer.Path, user.Token);
@@ -76,9 +76,9 @@ public sealed class RedisConnectionCapTests
         await using var refused = await cluster.B.ConnectAsync(EchoConsumer.Path, user.Token);
         Assert.Equal((4029, "too many connections"), await refused.ReceiveCloseAsync());
 
-        await WaitUntilAsync(async () => await RedisNowAsync(redis) > expiry);
-        await using var first = await OpenAsync(cluster.B, user.Token);
-        await using var second = await OpenAsync(cluster.A, user.Token);
+        await Eventually.HoldsAsync(async () => await RedisNowAsync(redis) > expiry);
+        await using var first = await cluster.B.JoinedAsync(EchoConsumer.Path, user.Token);
+        await using var second = await cluster.A.JoinedAsync(EchoConsumer.Path, user.Token);
 
         Assert.True(await first.ReceivesNothingWithinAsync(TimeSpan.FromMilliseconds(500)));
         Assert.True(await second.ReceivesNothingWithinAsync(TimeSpan.FromMilliseconds(100)));
@@ -89,36 +89,16 @@ public sealed class RedisConnectionCapTests
     {
         await using var cluster = await RealtimeCluster.StartAsync(CapOfTwo);
         var user = await cluster.A.CreateSignedInUserAsync();
-        await using var onB = await OpenAsync(cluster.B, user.Token);
+        await using var onB = await cluster.B.JoinedAsync(EchoConsumer.Path, user.Token);
 
         await cluster.Redis.StopAsync();
-        await using var first = await OpenAsync(cluster.A, user.Token);
-        await using var second = await OpenAsync(cluster.A, user.Token);
+        await using var first = await cluster.A.JoinedAsync(EchoConsumer.Path, user.Token);
+        await using var second = await cluster.A.JoinedAsync(EchoConsumer.Path, user.Token);
         await using var third = await cluster.A.ConnectAsync(EchoConsumer.Path, user.Token);
 
         Assert.Equal((4029, "too many connections"), await third.ReceiveCloseAsync());
     }
 
-    /// <summary>A socket that was welcomed and answers a ping: admitted, and past its lease.</summary>
-    private static async Task<TestSocket> OpenAsync(RealtimeApplication app, string token)
-    {
-        var socket = await app.ConnectAsync(EchoConsumer.Path, token);
-        await socket.ReceiveJsonAsync("welcome");
-        await socket.SendJsonAsync(new { type = "ping" });
-        await socket.ReceiveJsonAsync("pong");
-        return socket;
-    }
-
     private static async Task<long> RedisNowAsync(ConnectionMultiplexer redis) =>
         (long)(await redis.GetServers()[0].TimeAsync() - DateTime.UnixEpoch).TotalMilliseconds;
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TestSocket.Timeout;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within the timeout.");
-            await Task.Delay(50);
-        }
-    }
 }

@@ -45,12 +45,7 @@ public sealed class RedisStartupTests
         await redis.RestartAsync();
         await using var observer = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
         var channel = RedisMessageBus.ChannelFor(new NotificationStream(recipient.Id).Name);
-        var deadline = DateTime.UtcNow + TestSocket.Timeout;
-        while (await SubscribersAsync(observer, channel) == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The instance did not subscribe once Redis was up.");
-            await Task.Delay(100);
-        }
+        await Eventually.HoldsAsync(async () => await RedisServer.SubscribersAsync(observer, channel) == 1);
 
         using var sent = await app.CreateClient(admin.Token).PostAsJsonAsync(
             "/api/notifications", new { userId = recipient.Id, title = "Back", body = "up" });
@@ -61,11 +56,6 @@ public sealed class RedisStartupTests
         Assert.Equal((id, "Back"), (delivered.GetProperty("id").GetInt64(), delivered.GetProperty("title").GetString()));
     }
 
-    private static async Task<long> SubscribersAsync(ConnectionMultiplexer redis, RedisChannel channel)
-    {
-        var reply = (RedisResult[])(await redis.GetServers()[0].ExecuteAsync("PUBSUB", "NUMSUB", (string)channel!))!;
-        return (long)reply[1];
-    }
 
     private static int UnusedPort()
     {

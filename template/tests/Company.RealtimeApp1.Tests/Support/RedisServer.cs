@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using StackExchange.Redis;
 
 namespace Company.RealtimeApp1.Tests;
 
@@ -30,6 +31,13 @@ public sealed class RedisServer : IAsyncDisposable
 
     /// <summary>What <c>ConnectionStrings:Redis</c> should be to reach this server.</summary>
     public string ConnectionString => $"127.0.0.1:{Port}";
+
+    /// <summary>How many clients Redis counts on <paramref name="channel"/> (<c>PUBSUB NUMSUB</c>): one per subscribed instance.</summary>
+    public static async Task<long> SubscribersAsync(ConnectionMultiplexer redis, RedisChannel channel)
+    {
+        var reply = (RedisResult[])(await redis.GetServers()[0].ExecuteAsync("PUBSUB", "NUMSUB", (string)channel!))!;
+        return (long)reply[1];
+    }
 
     public static async Task<RedisServer> StartAsync()
     {
