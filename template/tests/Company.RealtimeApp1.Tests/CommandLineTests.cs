@@ -1,14 +1,13 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 
 namespace Company.RealtimeApp1.Tests;
 
-/// <summary>The <c>users</c> and <c>orgs</c> commands, run as a real process against a database file.</summary>
+/// <summary>The <c>users</c> and <c>orgs</c> commands, run as a real process against a database the app shares.</summary>
 public sealed class CommandLineTests : IDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("wsauth-cli-").FullName;
+    private readonly TestDatabase _database = TestDatabase.Shared();
 
-    private string ConnectionString => $"Data Source={Path.Combine(_directory, "app.db")};Pooling=False";
+    private string ConnectionString => _database.ConnectionString;
 
     [Fact]
     public async Task CommandsCreateAUserAnOrganizationAndAMembership()
@@ -187,7 +186,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal((1, "", "No password was given on standard input."), result);
     }
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose() => _database.Dispose();
 
     private const string OldPassword = "correct horse battery staple";
     private const string NewPassword = "a brand new passphrase";
@@ -199,33 +198,6 @@ public sealed class CommandLineTests : IDisposable
         ["WebSockets:RecheckInterval"] = "00:00:01",
     });
 
-    private async Task<(int ExitCode, string Output, string Error)> RunAsync(string input, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Company.RealtimeApp1.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["ConnectionStrings__Default"] = ConnectionString;
-        start.Environment["PasswordHashing__WorkFactor"] = "4";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-
-        using var process = Process.Start(start)!;
-        await process.StandardInput.WriteAsync(input);
-        process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var error = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, (await output).Trim(), (await error).Trim());
-    }
+    private Task<(int ExitCode, string Output, string Error)> RunAsync(string input, params string[] args) =>
+        AppProcess.RunAsync(ConnectionString, input, environment: null, args);
 }

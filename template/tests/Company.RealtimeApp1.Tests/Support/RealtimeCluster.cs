@@ -3,17 +3,17 @@ using System.Security.Cryptography;
 namespace Company.RealtimeApp1.Tests;
 
 /// <summary>
-/// Two instances of the app behind no load balancer, as one app: one SQLite file, one signing key, one
+/// Two instances of the app behind no load balancer, as one app: one database, one signing key, one
 /// Redis of their own (<see cref="Redis"/>). <see cref="A"/> is started first, so it alone applies the migrations.
 /// </summary>
 public sealed class RealtimeCluster : IAsyncDisposable
 {
-    private readonly string _directory;
+    private readonly TestDatabase _database;
 
-    private RealtimeCluster(RedisServer redis, string directory, RealtimeApplication a, RealtimeApplication b)
+    private RealtimeCluster(RedisServer redis, TestDatabase database, RealtimeApplication a, RealtimeApplication b)
     {
         Redis = redis;
-        _directory = directory;
+        _database = database;
         A = a;
         B = b;
     }
@@ -27,10 +27,10 @@ public sealed class RealtimeCluster : IAsyncDisposable
     public static async Task<RealtimeCluster> StartAsync(Dictionary<string, string?>? settings = null)
     {
         var redis = await RedisServer.StartAsync();
-        var directory = Directory.CreateTempSubdirectory("cluster-tests-").FullName;
+        var database = TestDatabase.Shared();
         var shared = new Dictionary<string, string?>(settings ?? [])
         {
-            ["ConnectionStrings:Default"] = $"Data Source={Path.Combine(directory, "app.db")};Pooling=False",
+            ["ConnectionStrings:Default"] = database.ConnectionString,
             ["ConnectionStrings:Redis"] = redis.ConnectionString,
             ["Jwt:SigningKey"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)),
         };
@@ -38,7 +38,7 @@ public sealed class RealtimeCluster : IAsyncDisposable
         _ = a.ServerAddress;
         var b = RealtimeApplication.With(shared);
         _ = b.ServerAddress;
-        return new RealtimeCluster(redis, directory, a, b);
+        return new RealtimeCluster(redis, database, a, b);
     }
 
     public async ValueTask DisposeAsync()
@@ -46,13 +46,6 @@ public sealed class RealtimeCluster : IAsyncDisposable
         await A.DisposeAsync();
         await B.DisposeAsync();
         await Redis.DisposeAsync();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // SQLite may still hold the file a moment: the directory is temporary anyway.
-        }
+        _database.Dispose();
     }
 }
