@@ -45,7 +45,7 @@ public sealed class SeedMember
 
 internal static partial class DatabaseInitializer
 {
-    /// <summary>Several instances starting at once seed at once; an attempt that lost a race to another tries again.</summary>
+    /// <summary>Several instances starting at once seed at once; a step that lost a race to another tries again.</summary>
     private const int SeedAttempts = 3;
 
     /// <summary>
@@ -78,73 +78,45 @@ internal static partial class DatabaseInitializer
 
             return true;
         }
-        catch (DbException exception)
+        // Npgsql's execution strategy wraps what it took for a transient failure in an InvalidOperationException.
+        catch (Exception exception) when ((exception as DbException ?? exception.InnerException as DbException) is { } failure)
         {
-            // The message, not the exception: a stack trace says nothing more to whoever starts the app, and
-            // neither message names a password.
+            // The provider's message, not the exception: a stack trace says nothing more to whoever starts the
+            // app, and neither provider's message repeats a password.
             Log.DatabaseUnavailable(
                 app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseInitializer)),
                 DatabaseServiceCollectionExtensions.ConnectionStringName,
-                exception.Message);
+                failure.Message);
             return false;
         }
     }
 
     /// <summary>
     /// Npgsql's migrator reads the history table before it creates it, and logs the failed read of a new
-    /// database as an error (npgsql/efcore.pg#3407) that a command would print; created first, it is there to read.
+    /// database as an error (npgsql/efcore.pg#3407) that a command would print; created first (<c>CREATE TABLE
+    /// IF NOT EXISTS</c>, as the migrator itself does next), it is there to read.
     /// </summary>
-    private static async Task CreateMigrationHistoryAsync(AppDbContext db)
-    {
-        var history = db.GetService<IHistoryRepository>();
-        if (!await history.ExistsAsync())
-        {
-            await history.CreateIfNotExistsAsync();
-        }
-    }
+    private static Task CreateMigrationHistoryAsync(AppDbContext db) =>
+        db.GetService<IHistoryRepository>().CreateIfNotExistsAsync();
 
-    /// <summary>Each attempt in a fresh context: one that lost a race left the loser's rows in its change tracker.</summary>
     private static async Task SeedAsync(IServiceProvider services, SeedOptions seed)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            await using var scope = services.CreateAsyncScope();
-            try
-            {
-                await SeedOnceAsync(scope.ServiceProvider, seed);
-                return;
-            }
-            catch (Exception exception) when (attempt < SeedAttempts && exception is DbUpdateException or SeedStepFailedException)
-            {
-                // Another instance added a row this one was adding (or Identity saw its name taken): the next
-                // attempt finds it there. A step that fails for another reason fails again, on the last attempt.
-            }
-        }
-    }
-
-    private static async Task SeedOnceAsync(IServiceProvider services, SeedOptions seed)
-    {
-        var users = services.GetRequiredService<UserAdministration>();
-        var organizations = services.GetRequiredService<OrganizationAdministration>();
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseInitializer));
-
         foreach (var user in seed.Users)
         {
-            var result = await users.EnsureUserAsync(user.UserName, user.Password, user.Roles);
-            if (!result.Succeeded)
+            await SeedStepAsync(services, async scope =>
             {
-                throw new SeedStepFailedException(
-                    $"Could not seed user '{user.UserName}': {string.Join(" ", result.Errors.Select(e => e.Description))}");
-            }
+                var result = await scope.GetRequiredService<UserAdministration>().EnsureUserAsync(user.UserName, user.Password, user.Roles);
+                return result.Succeeded
+                    ? null
+                    : $"Could not seed user '{user.UserName}': {string.Join(" ", result.Errors.Select(e => e.Description))}";
+            });
         }
 
         foreach (var organization in seed.Organizations)
         {
-            var created = await organizations.EnsureOrganizationAsync(organization.Slug, organization.Name);
-            if (created.Error is { } error)
-            {
-                throw new SeedStepFailedException($"Could not seed organization '{organization.Slug}': {error}");
-            }
+            await SeedStepAsync(services, async scope =>
+                (await scope.GetRequiredService<OrganizationAdministration>().EnsureOrganizationAsync(organization.Slug, organization.Name)).Error
+                    is { } error ? $"Could not seed organization '{organization.Slug}': {error}" : null);
 
             foreach (var member in organization.Members)
             {
@@ -153,18 +125,44 @@ internal static partial class DatabaseInitializer
                     throw new InvalidOperationException($"Seed member '{member.UserName}' of '{organization.Slug}' has an unknown role.");
                 }
 
-                var joined = await organizations.SetMembershipAsync(organization.Slug, member.UserName, role);
-                if (joined.Error is { } memberError)
-                {
-                    throw new SeedStepFailedException($"Could not seed a member of '{organization.Slug}': {memberError}");
-                }
+                await SeedStepAsync(services, async scope =>
+                    (await scope.GetRequiredService<OrganizationAdministration>().SetMembershipAsync(organization.Slug, member.UserName, role)).Error
+                        is { } error ? $"Could not seed a member of '{organization.Slug}': {error}" : null);
             }
         }
 
-        Log.Seeded(logger, seed.Users.Count, seed.Organizations.Count);
+        Log.Seeded(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseInitializer)), seed.Users.Count, seed.Organizations.Count);
     }
 
-    private sealed class SeedStepFailedException(string message) : InvalidOperationException(message);
+    /// <summary>
+    /// Runs one step of the seed (it adds what is missing, and returns why it failed, or null), each attempt in
+    /// a fresh context. Instances starting at once seed at once: a step that lost a race to another instance
+    /// (a unique index refused its row, or Identity found the name taken) finds the row there when it tries
+    /// again. A step that fails for another reason fails again, and the last attempt says why.
+    /// </summary>
+    private static async Task SeedStepAsync(IServiceProvider services, Func<IServiceProvider, Task<string?>> step)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var scope = services.CreateAsyncScope();
+            try
+            {
+                if (await step(scope.ServiceProvider) is not { } error)
+                {
+                    return;
+                }
+
+                if (attempt == SeedAttempts)
+                {
+                    throw new InvalidOperationException(error);
+                }
+            }
+            catch (DbUpdateException) when (attempt < SeedAttempts)
+            {
+                // Lost a race: the next attempt, in a fresh context, finds the other instance's row.
+            }
+        }
+    }
 
     private static partial class Log
     {

@@ -10,15 +10,20 @@ internal static class TemplateFiles
     private static readonly string[] ExcludedFolders = ["bin", "obj", ".vs", "TestResults"];
     private static readonly string[] ExcludedExtensions = [".user", ".db", ".db-shm", ".db-wal"];
 
+    // Mirrors the database modifiers in .template.config/template.json.
+    private const string PostgresMigrations = "Data/Migrations/Postgres/";
+    private static readonly string[] PostgresOnly = [PostgresMigrations, $"tests/{SourceName}.Tests/Support/PostgresServer.cs"];
+
     /// <summary>The template's files, relative to template/ with '/' separators, as the template engine sees them.</summary>
     public static IReadOnlyList<string> InTemplate(bool includeTests) =>
         List(RepositoryRoot.TemplateDirectory)
             .Where(path => includeTests || !path.StartsWith(TestsFolder, StringComparison.Ordinal))
             .ToList();
 
-    /// <summary>The files an instantiation named <paramref name="name"/> should write.</summary>
-    public static IReadOnlyList<string> Generated(string name, bool includeTests) =>
+    /// <summary>The files an instantiation named <paramref name="name"/> with <c>--database <paramref name="database"/></c> should write.</summary>
+    public static IReadOnlyList<string> Generated(string name, bool includeTests, string database = "sqlite") =>
         InTemplate(includeTests)
+            .Where(path => database == "postgres" ? !IsSqliteOnly(path) : !PostgresOnly.Any(prefix => path.StartsWith(prefix, StringComparison.Ordinal)))
             .Select(path => path.Replace(SourceName, name, StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
             .ToList();
@@ -30,6 +35,10 @@ internal static class TemplateFiles
             .Where(path => !IsExcluded(path))
             .Order(StringComparer.Ordinal)
             .ToList();
+
+    private static bool IsSqliteOnly(string path) =>
+        path == "Data/SqlitePragmas.cs"
+        || (path.StartsWith("Data/Migrations/", StringComparison.Ordinal) && !path.StartsWith(PostgresMigrations, StringComparison.Ordinal));
 
     private static bool IsExcluded(string relativePath)
     {
