@@ -34,7 +34,7 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         Assert.Contains("Data/Migrations/Postgres/AppDbContextModelSnapshot.cs", TemplateFiles.List(output.Path));
         var project = ReadText(output.Path, $"{Name}.csproj");
         Assert.Contains("<PackageReference Include=\"Npgsql.EntityFrameworkCore.PostgreSQL\" Version=\"10.0.*\" />", project, StringComparison.Ordinal);
-        Assert.DoesNotContain("Sqlite", project, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("Microsoft.EntityFrameworkCore.Sqlite", project, StringComparison.Ordinal);
         Assert.DoesNotContain("UsePostgres", project, StringComparison.Ordinal);
         using var appsettings = JsonDocument.Parse(ReadText(output.Path, "appsettings.json"));
         Assert.Equal(
