@@ -22,7 +22,13 @@ internal static class CommandLine
     /// <summary>Runs the command against the configured database and returns the process exit code.</summary>
     public static async Task<int> RunCommandAsync(this WebApplication app, string[] args)
     {
-        await app.InitializeDatabaseAsync();
+        if (!await app.InitializeDatabaseAsync())
+        {
+            // The reason is logged; disposing the app writes the log out before the process exits.
+            await app.DisposeAsync();
+            return 1;
+        }
+
         await using var scope = app.Services.CreateAsyncScope();
         var services = scope.ServiceProvider;
 

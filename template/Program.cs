@@ -12,7 +12,11 @@ var builder = WebApplication.CreateBuilder(args);
 // Logs: no credential reaches any log provider, at any level
 builder.Logging.RedactCredentials();
 
+#if (UsePostgres)
+// Data: EF Core over PostgreSQL, migrated at start-up
+#else
 // Data: EF Core over SQLite, migrated at start-up
+#endif
 builder.Services.AddDatabase();
 
 // Users and organizations: ASP.NET Core Identity with bcrypt password hashing
@@ -40,7 +44,13 @@ if (CommandLine.IsCommand(args))
     return;
 }
 
-await app.InitializeDatabaseAsync();
+// A database that cannot be used stops the app with one logged line naming the setting
+if (!await app.InitializeDatabaseAsync())
+{
+    Environment.ExitCode = 1;
+    await app.DisposeAsync(); // writes the log out
+    return;
+}
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();

@@ -1,7 +1,10 @@
+using System.Data.Common;
 using Company.RealtimeApp1.Organizations;
 using Company.RealtimeApp1.Users;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace Company.RealtimeApp1.Data;
 
@@ -42,45 +45,78 @@ public sealed class SeedMember
 
 internal static partial class DatabaseInitializer
 {
-    /// <summary>Applies pending migrations and, in Development, adds the seed users and organizations that are missing.</summary>
-    public static async Task InitializeDatabaseAsync(this WebApplication app)
-    {
-        await using var scope = app.Services.CreateAsyncScope();
-        var services = scope.ServiceProvider;
-        var db = services.GetRequiredService<AppDbContext>();
-        await db.Database.MigrateAsync();
-        await SignInDecoy.EnsureAsync(db);
+    /// <summary>Several instances starting at once seed at once; a step that lost a race to another tries again.</summary>
+    private const int SeedAttempts = 3;
 
-        if (app.Environment.IsDevelopment())
+    /// <summary>
+    /// Applies pending migrations and, in Development, adds the seed users and organizations that are missing.
+    /// Returns false, having logged why in one line that names the setting, when the database cannot be used.
+    /// </summary>
+    /// <remarks>
+    /// Instances may start together against one database: EF Core's <c>MigrateAsync</c> holds a migration lock
+    /// (a lock table on SQLite, a table lock on PostgreSQL), so one applies the migrations while the others wait
+    /// and then find nothing to do; the seed and the sign-in decoy add only what is missing and take a unique
+    /// index's refusal as "another instance added it".
+    /// </remarks>
+    public static async Task<bool> InitializeDatabaseAsync(this WebApplication app)
+    {
+        try
         {
-            var seed = app.Configuration.GetSection(SeedOptions.SectionName).Get<SeedOptions>() ?? new SeedOptions();
-            await SeedAsync(services, seed);
+            await using (var scope = app.Services.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+                await CreateMigrationHistoryAsync(db);
+                await db.Database.MigrateAsync();
+                await SignInDecoy.EnsureAsync(db);
+            }
+
+            if (app.Environment.IsDevelopment())
+            {
+                var seed = app.Configuration.GetSection(SeedOptions.SectionName).Get<SeedOptions>() ?? new SeedOptions();
+                await SeedAsync(app.Services, seed);
+            }
+
+            return true;
+        }
+        // Npgsql's execution strategy wraps what it took for a transient failure in an InvalidOperationException.
+        catch (Exception exception) when ((exception as DbException ?? exception.InnerException as DbException) is { } failure)
+        {
+            // The provider's message, not the exception: a stack trace says nothing more to whoever starts the
+            // app, and neither provider's message repeats a password.
+            Log.DatabaseUnavailable(
+                app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseInitializer)),
+                DatabaseServiceCollectionExtensions.ConnectionStringName,
+                failure.Message);
+            return false;
         }
     }
 
+    /// <summary>
+    /// Npgsql's migrator reads the history table before it creates it, and logs the failed read of a new
+    /// database as an error (npgsql/efcore.pg#3407) that a command would print; created first (<c>CREATE TABLE
+    /// IF NOT EXISTS</c>, as the migrator itself does next), it is there to read.
+    /// </summary>
+    private static Task CreateMigrationHistoryAsync(AppDbContext db) =>
+        db.GetService<IHistoryRepository>().CreateIfNotExistsAsync();
+
     private static async Task SeedAsync(IServiceProvider services, SeedOptions seed)
     {
-        var users = services.GetRequiredService<UserAdministration>();
-        var organizations = services.GetRequiredService<OrganizationAdministration>();
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseInitializer));
-
         foreach (var user in seed.Users)
         {
-            var result = await users.EnsureUserAsync(user.UserName, user.Password, user.Roles);
-            if (!result.Succeeded)
+            await SeedStepAsync(services, async scope =>
             {
-                throw new InvalidOperationException(
-                    $"Could not seed user '{user.UserName}': {string.Join(" ", result.Errors.Select(e => e.Description))}");
-            }
+                var result = await scope.GetRequiredService<UserAdministration>().EnsureUserAsync(user.UserName, user.Password, user.Roles);
+                return result.Succeeded
+                    ? null
+                    : $"Could not seed user '{user.UserName}': {string.Join(" ", result.Errors.Select(e => e.Description))}";
+            });
         }
 
         foreach (var organization in seed.Organizations)
         {
-            var created = await organizations.EnsureOrganizationAsync(organization.Slug, organization.Name);
-            if (created.Error is { } error)
-            {
-                throw new InvalidOperationException($"Could not seed organization '{organization.Slug}': {error}");
-            }
+            await SeedStepAsync(services, async scope =>
+                (await scope.GetRequiredService<OrganizationAdministration>().EnsureOrganizationAsync(organization.Slug, organization.Name)).Error
+                    is { } error ? $"Could not seed organization '{organization.Slug}': {error}" : null);
 
             foreach (var member in organization.Members)
             {
@@ -89,20 +125,51 @@ internal static partial class DatabaseInitializer
                     throw new InvalidOperationException($"Seed member '{member.UserName}' of '{organization.Slug}' has an unknown role.");
                 }
 
-                var joined = await organizations.SetMembershipAsync(organization.Slug, member.UserName, role);
-                if (joined.Error is { } memberError)
-                {
-                    throw new InvalidOperationException($"Could not seed a member of '{organization.Slug}': {memberError}");
-                }
+                await SeedStepAsync(services, async scope =>
+                    (await scope.GetRequiredService<OrganizationAdministration>().SetMembershipAsync(organization.Slug, member.UserName, role)).Error
+                        is { } error ? $"Could not seed a member of '{organization.Slug}': {error}" : null);
             }
         }
 
-        Log.Seeded(logger, seed.Users.Count, seed.Organizations.Count);
+        Log.Seeded(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseInitializer)), seed.Users.Count, seed.Organizations.Count);
+    }
+
+    /// <summary>
+    /// Runs one step of the seed (it adds what is missing, and returns why it failed, or null), each attempt in
+    /// a fresh context. Instances starting at once seed at once: a step that lost a race to another instance
+    /// (a unique index refused its row, or Identity found the name taken) finds the row there when it tries
+    /// again. A step that fails for another reason fails again, and the last attempt says why.
+    /// </summary>
+    private static async Task SeedStepAsync(IServiceProvider services, Func<IServiceProvider, Task<string?>> step)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var scope = services.CreateAsyncScope();
+            try
+            {
+                if (await step(scope.ServiceProvider) is not { } error)
+                {
+                    return;
+                }
+
+                if (attempt == SeedAttempts)
+                {
+                    throw new InvalidOperationException(error);
+                }
+            }
+            catch (DbUpdateException) when (attempt < SeedAttempts)
+            {
+                // Lost a race: the next attempt, in a fresh context, finds the other instance's row.
+            }
+        }
     }
 
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Information, "Development seed applied: {UserCount} users, {OrganizationCount} organizations")]
         public static partial void Seeded(ILogger logger, int userCount, int organizationCount);
+
+        [LoggerMessage(2, LogLevel.Critical, "The database set in 'ConnectionStrings:{Name}' cannot be used, so the app stops: {Reason}")]
+        public static partial void DatabaseUnavailable(ILogger logger, string name, string reason);
     }
 }

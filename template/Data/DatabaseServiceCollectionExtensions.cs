@@ -7,22 +7,34 @@ internal static class DatabaseServiceCollectionExtensions
 {
     public const string ConnectionStringName = "Default";
 
-    /// <summary>The EF Core context over SQLite, the store of its stream messages, and a health check that the database answers.</summary>
+    /// <summary>The EF Core context, the store of its stream messages, and a health check that the database answers.</summary>
     public static IServiceCollection AddDatabase(this IServiceCollection services)
     {
         // Pooled: a handshake or a publish borrows a context instead of building one.
         services.AddDbContextPool<AppDbContext>((provider, options) =>
         {
             var connectionString = provider.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)
-                ?? throw new InvalidOperationException(
-                    $"Set 'ConnectionStrings:{ConnectionStringName}' (for example 'Data Source=app.db').");
-            options.UseSqlite(connectionString).AddInterceptors(new SqlitePragmas());
+                ?? throw new InvalidOperationException($"Set 'ConnectionStrings:{ConnectionStringName}' (for example '{ExampleConnectionString}').");
+            UseProvider(options, connectionString);
         });
         services.AddStreamStore<AppDbContext>();
         services.AddSingleton<StoredStreamServices>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return services;
     }
+
+    // The one place that chooses the database (`dotnet new wsauth --database`).
+#if (UsePostgres)
+    private const string ExampleConnectionString = "Host=localhost;Port=5432;Database=realtime;Username=realtime;Password=…";
+
+    private static void UseProvider(DbContextOptionsBuilder options, string connectionString) =>
+        options.UseNpgsql(connectionString);
+#else
+    private const string ExampleConnectionString = "Data Source=app.db";
+
+    private static void UseProvider(DbContextOptionsBuilder options, string connectionString) =>
+        options.UseSqlite(connectionString).AddInterceptors(new SqlitePragmas());
+#endif
 }
 
 internal sealed class DatabaseHealthCheck(AppDbContext db) : IHealthCheck

@@ -10,16 +10,24 @@ internal static class TemplateFiles
     private static readonly string[] ExcludedFolders = ["bin", "obj", ".vs", "TestResults"];
     private static readonly string[] ExcludedExtensions = [".user", ".db", ".db-shm", ".db-wal"];
 
+    // Mirrors the database modifiers in .template.config/template.json.
+    private const string PostgresMigrations = "Data/Migrations/Postgres/";
+    private static readonly string[] PostgresOnly = [PostgresMigrations, $"tests/{SourceName}.Tests/Support/PostgresServer.cs"];
+
     /// <summary>The template's files, relative to template/ with '/' separators, as the template engine sees them.</summary>
     public static IReadOnlyList<string> InTemplate(bool includeTests) =>
         List(RepositoryRoot.TemplateDirectory)
             .Where(path => includeTests || !path.StartsWith(TestsFolder, StringComparison.Ordinal))
             .ToList();
 
-    /// <summary>The files an instantiation named <paramref name="name"/> should write, less those <paramref name="leftOut"/> by an option.</summary>
-    public static IReadOnlyList<string> Generated(string name, bool includeTests, Func<string, bool>? leftOut = null) =>
+    /// <summary>
+    /// The files an instantiation named <paramref name="name"/> with <c>--database <paramref name="database"/></c>
+    /// and <c>--redis <paramref name="redis"/></c> should write.
+    /// </summary>
+    public static IReadOnlyList<string> Generated(string name, bool includeTests, string database = "sqlite", bool redis = true) =>
         InTemplate(includeTests)
-            .Where(path => leftOut?.Invoke(path) != true)
+            .Where(path => database == "postgres" ? !IsSqliteOnly(path) : !PostgresOnly.Any(prefix => path.StartsWith(prefix, StringComparison.Ordinal)))
+            .Where(path => redis || !IsRedisOnly(path))
             .Select(path => path.Replace(SourceName, name, StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
             .ToList();
@@ -33,12 +41,16 @@ internal static class TemplateFiles
             .ToList();
 
     /// <summary>What <c>--redis false</c> leaves out: the backplane and the tests that need a Redis server.</summary>
-    public static bool IsRedisOnly(string path) =>
+    private static bool IsRedisOnly(string path) =>
         path.StartsWith("Realtime/Redis/", StringComparison.Ordinal)
         || (path.StartsWith(TestsFolder, StringComparison.Ordinal)
             && (path.Contains("/Realtime/Redis", StringComparison.Ordinal)
                 || path.EndsWith("/Support/RedisServer.cs", StringComparison.Ordinal)
                 || path.EndsWith("/Support/RealtimeCluster.cs", StringComparison.Ordinal)));
+
+    private static bool IsSqliteOnly(string path) =>
+        path == "Data/SqlitePragmas.cs"
+        || (path.StartsWith("Data/Migrations/", StringComparison.Ordinal) && !path.StartsWith(PostgresMigrations, StringComparison.Ordinal));
 
     private static bool IsExcluded(string relativePath)
     {

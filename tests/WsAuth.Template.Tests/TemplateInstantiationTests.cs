@@ -27,6 +27,42 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
     }
 
     [Fact]
+    public async Task DatabasePostgresProducesAnAppOnNpgsqlThatPassesItsTestsAgainstARealPostgresServer()
+    {
+        using var output = new TempDirectory("postgres");
+        (await hive.InstantiateAsync(Name, output.Path, "--database", "postgres")).AssertSucceeded();
+
+        AssertGeneratedFiles(output.Path, includeTests: true, database: "postgres");
+        Assert.Contains("Data/Migrations/Postgres/AppDbContextModelSnapshot.cs", TemplateFiles.List(output.Path));
+        var project = ReadText(output.Path, $"{Name}.csproj");
+        Assert.Contains("<PackageReference Include=\"Npgsql.EntityFrameworkCore.PostgreSQL\" Version=\"10.0.*\" />", project, StringComparison.Ordinal);
+        Assert.DoesNotContain("Microsoft.EntityFrameworkCore.Sqlite", project, StringComparison.Ordinal);
+        Assert.DoesNotContain("UsePostgres", project, StringComparison.Ordinal);
+        using var appsettings = JsonDocument.Parse(ReadText(output.Path, "appsettings.json"));
+        Assert.Equal(
+            "Host=localhost;Port=5432;Database=realtime;Username=realtime;Password=realtime-dev-password",
+            appsettings.RootElement.GetProperty("ConnectionStrings").GetProperty("Default").GetString());
+        Assert.Contains("options.UseNpgsql(connectionString);", ReadText(output.Path, "Data/DatabaseServiceCollectionExtensions.cs"), StringComparison.Ordinal);
+
+        await AssertBuildsWithoutWarningsAsync(output.Path);
+        // The generated suite's own PostgresServer runs it against real PostgreSQL.
+        await AssertGeneratedTestsPassAsync(output.Path);
+    }
+
+    [Fact]
+    public async Task DatabaseSqliteIsTheDefaultAndLeavesOutNpgsql()
+    {
+        using var output = new TempDirectory("sqlite");
+        (await hive.InstantiateAsync(Name, output.Path, "--database", "sqlite", "--tests", "false")).AssertSucceeded();
+
+        AssertGeneratedFiles(output.Path, includeTests: false);
+        var project = ReadText(output.Path, $"{Name}.csproj");
+        Assert.Contains("<PackageReference Include=\"Microsoft.EntityFrameworkCore.Sqlite\" Version=\"10.0.*\" />", project, StringComparison.Ordinal);
+        Assert.DoesNotContain("Npgsql", project, StringComparison.Ordinal);
+        Assert.Contains("\"Default\": \"Data Source=app.db\"", ReadText(output.Path, "appsettings.json"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TestsFalseLeavesOutTheTestProjectAndItsSolutionEntry()
     {
         using var output = new TempDirectory("no-tests");
@@ -45,7 +81,7 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         using var output = new TempDirectory("no-redis");
         (await hive.InstantiateAsync(Name, output.Path, "--redis", "false")).AssertSucceeded();
 
-        AssertGeneratedFiles(output.Path, includeTests: true, TemplateFiles.IsRedisOnly);
+        AssertGeneratedFiles(output.Path, includeTests: true, redis: false);
         Assert.DoesNotContain("StackExchange.Redis", ReadText(output.Path, $"{Name}.csproj"), StringComparison.Ordinal);
         Assert.DoesNotContain("DefineConstants", ReadText(output.Path, $"{Name}.csproj"), StringComparison.Ordinal);
         var realtime = ReadText(output.Path, "Realtime/RealtimeServiceCollectionExtensions.cs");
@@ -93,10 +129,10 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         Assert.NotEqual(firstKey, secondKey);
     }
 
-    private static void AssertGeneratedFiles(string outputDirectory, bool includeTests, Func<string, bool>? leftOut = null)
+    private static void AssertGeneratedFiles(string outputDirectory, bool includeTests, string database = "sqlite", bool redis = true)
     {
         var generated = TemplateFiles.List(outputDirectory);
-        Assert.Equal(TemplateFiles.Generated(Name, includeTests, leftOut), generated);
+        Assert.Equal(TemplateFiles.Generated(Name, includeTests, database, redis), generated);
         foreach (var keyFile in new[] { $"{Name}.csproj", $"{Name}.slnx", "Program.cs" })
         {
             Assert.Contains(keyFile, generated);

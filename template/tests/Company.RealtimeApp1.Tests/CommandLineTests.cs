@@ -2,12 +2,12 @@ using System.Net.Http.Json;
 
 namespace Company.RealtimeApp1.Tests;
 
-/// <summary>The <c>users</c> and <c>orgs</c> commands, run as a real process against a database file.</summary>
+/// <summary>The <c>users</c> and <c>orgs</c> commands, run as a real process against a database the app shares.</summary>
 public sealed class CommandLineTests : IDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("wsauth-cli-").FullName;
+    private readonly TestDatabase _database = TestDatabase.Shared();
 
-    private string ConnectionString => $"Data Source={Path.Combine(_directory, "app.db")};Pooling=False";
+    private string ConnectionString => _database.ConnectionString;
 
     [Fact]
     public async Task CommandsCreateAUserAnOrganizationAndAMembership()
@@ -186,7 +186,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal((1, "", "No password was given on standard input."), result);
     }
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose() => _database.Dispose();
 
     private const string OldPassword = "correct horse battery staple";
     private const string NewPassword = "a brand new passphrase";
@@ -199,5 +199,5 @@ public sealed class CommandLineTests : IDisposable
     });
 
     private Task<(int ExitCode, string Output, string Error)> RunAsync(string input, params string[] args) =>
-        AppCommand.RunAsync(new Dictionary<string, string> { ["ConnectionStrings:Default"] = ConnectionString }, input, args);
+        AppProcess.RunAsync(ConnectionString, input, environment: null, args);
 }

@@ -20,7 +20,7 @@ public sealed class RedisCommandLineTests
         await onA.ReceiveJsonAsync("welcome");
         await onB.ReceiveJsonAsync("welcome");
 
-        var result = await AppCommand.RunAsync(cluster.Settings, "", "users", "disable", user.UserName);
+        var result = await RunAsync(cluster, "users", "disable", user.UserName);
 
         Assert.Equal((0, $"Disabled '{user.UserName}'.", ""), result);
         Assert.Equal((4001, "credentials changed"), await onA.ReceiveCloseAsync());
@@ -39,11 +39,16 @@ public sealed class RedisCommandLineTests
         await events.ReceiveJsonAsync("welcome");
         await notifications.ReceiveJsonAsync("welcome");
 
-        var result = await AppCommand.RunAsync(cluster.Settings, "", "orgs", "remove-member", slug, member.UserName);
+        var result = await RunAsync(cluster, "orgs", "remove-member", slug, member.UserName);
 
         Assert.Equal((0, $"Removed '{member.UserName}' from '{slug}'.", ""), result);
         Assert.Equal((4003, "membership removed"), await events.ReceiveCloseAsync());
         await notifications.SendJsonAsync(new { type = "ping" });
         await notifications.ReceiveJsonAsync("pong");
     }
+
+    /// <summary>A command against the cluster's database and its Redis.</summary>
+    private static Task<(int ExitCode, string Output, string Error)> RunAsync(RealtimeCluster cluster, params string[] args) =>
+        AppProcess.RunAsync(
+            cluster.DatabaseConnectionString, "", new Dictionary<string, string> { ["ConnectionStrings__Redis"] = cluster.Redis.ConnectionString }, args);
 }

@@ -8,7 +8,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -16,7 +15,7 @@ using Microsoft.Extensions.Logging.Testing;
 namespace Company.RealtimeApp1.Tests;
 
 /// <summary>
-/// The app under test, as a host only: real Kestrel on a free port, a private in-memory SQLite database,
+/// The app under test, as a host only: real Kestrel on a free port, a private database (<see cref="TestDatabase"/>),
 /// a fast bcrypt work factor, a random signing key, rate limits high enough not to interfere (unless a
 /// test sets its own), every log record collected, and the test-only <see cref="EchoConsumer"/>. Users,
 /// organizations and sign-ins are in <see cref="TestUsers"/>, sockets in <see cref="TestSocket"/>, the
@@ -27,10 +26,7 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
     private readonly string _environment;
     private readonly Action<IServiceCollection>? _services;
-    private readonly string _connectionString = $"Data Source=tests-{Guid.NewGuid():N};Mode=Memory;Cache=Shared";
-
-    // Shared-cache in-memory SQLite lives as long as one connection to it is open.
-    private readonly SqliteConnection _keepAlive;
+    private readonly TestDatabase _database = TestDatabase.Private();
 
     public RealtimeApplication() : this([], "Testing", null)
     {
@@ -41,8 +37,6 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
         _settings = settings;
         _environment = environment;
         _services = services;
-        _keepAlive = new SqliteConnection(_connectionString);
-        _keepAlive.Open();
 
         // Real Kestrel on a free port: WebSocket tests need the wire, and HTTP tests lose nothing by it.
         UseKestrel(0);
@@ -95,7 +89,7 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(_environment);
-        builder.UseSetting("ConnectionStrings:Default", _connectionString);
+        builder.UseSetting("ConnectionStrings:Default", _database.ConnectionString);
         builder.UseSetting("Jwt:SigningKey", SigningKey);
         builder.UseSetting("PasswordHashing:WorkFactor", "4");
         builder.UseSetting("RateLimiting:Token:PerClient", "100000");
@@ -143,7 +137,7 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
         base.Dispose(disposing);
         if (disposing)
         {
-            _keepAlive.Dispose();
+            _database.Dispose();
         }
     }
 }

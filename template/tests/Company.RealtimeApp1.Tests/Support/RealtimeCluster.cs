@@ -3,30 +3,25 @@ using System.Security.Cryptography;
 namespace Company.RealtimeApp1.Tests;
 
 /// <summary>
-/// Two instances of the app behind no load balancer, as one app: one SQLite file, one signing key, one
+/// Two instances of the app behind no load balancer, as one app: one database, one signing key, one
 /// Redis of their own (<see cref="Redis"/>). <see cref="A"/> is started first, so it alone applies the migrations.
 /// </summary>
 public sealed class RealtimeCluster : IAsyncDisposable
 {
-    private readonly string _directory;
+    private readonly TestDatabase _database;
 
-    private RealtimeCluster(RedisServer redis, string directory, RealtimeApplication a, RealtimeApplication b)
+    private RealtimeCluster(RedisServer redis, TestDatabase database, RealtimeApplication a, RealtimeApplication b)
     {
         Redis = redis;
-        _directory = directory;
-        Settings = new Dictionary<string, string>
-        {
-            ["ConnectionStrings:Default"] = DatabaseConnectionString(directory),
-            ["ConnectionStrings:Redis"] = redis.ConnectionString,
-        };
+        _database = database;
         A = a;
         B = b;
     }
 
     public RedisServer Redis { get; }
 
-    /// <summary>What a third process (a command, say) needs to join the cluster: its database and its Redis.</summary>
-    public IReadOnlyDictionary<string, string> Settings { get; }
+    /// <summary>The database both instances share, for a third process (a command, say) to join them.</summary>
+    public string DatabaseConnectionString => _database.ConnectionString;
 
     public RealtimeApplication A { get; }
 
@@ -35,10 +30,10 @@ public sealed class RealtimeCluster : IAsyncDisposable
     public static async Task<RealtimeCluster> StartAsync(Dictionary<string, string?>? settings = null)
     {
         var redis = await RedisServer.StartAsync();
-        var directory = Directory.CreateTempSubdirectory("cluster-tests-").FullName;
+        var database = TestDatabase.Shared();
         var shared = new Dictionary<string, string?>(settings ?? [])
         {
-            ["ConnectionStrings:Default"] = DatabaseConnectionString(directory),
+            ["ConnectionStrings:Default"] = database.ConnectionString,
             ["ConnectionStrings:Redis"] = redis.ConnectionString,
             ["Jwt:SigningKey"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)),
         };
@@ -46,23 +41,14 @@ public sealed class RealtimeCluster : IAsyncDisposable
         _ = a.ServerAddress;
         var b = RealtimeApplication.With(shared);
         _ = b.ServerAddress;
-        return new RealtimeCluster(redis, directory, a, b);
+        return new RealtimeCluster(redis, database, a, b);
     }
-
-    private static string DatabaseConnectionString(string directory) => $"Data Source={Path.Combine(directory, "app.db")};Pooling=False";
 
     public async ValueTask DisposeAsync()
     {
         await A.DisposeAsync();
         await B.DisposeAsync();
         await Redis.DisposeAsync();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // SQLite may still hold the file a moment: the directory is temporary anyway.
-        }
+        _database.Dispose();
     }
 }

@@ -2,15 +2,14 @@ using System.Diagnostics;
 
 namespace Company.RealtimeApp1.Tests;
 
-/// <summary>The app's administrative commands (<c>users …</c>, <c>orgs …</c>), run as a real process, in Production.</summary>
-public static class AppCommand
+/// <summary>The app as a real process (<c>dotnet Company.RealtimeApp1.dll …</c>), in Production, on a database of the test's choosing.</summary>
+public static class AppProcess
 {
-    /// <summary>
-    /// Runs the app with <paramref name="args"/>, <paramref name="input"/> on its standard input and
-    /// <paramref name="settings"/> (configuration keys, <c>ConnectionStrings:Default</c> say) in its environment.
-    /// </summary>
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+
+    /// <summary>Runs the app with <paramref name="args"/>, <paramref name="input"/> on standard input, until it exits.</summary>
     public static async Task<(int ExitCode, string Output, string Error)> RunAsync(
-        IReadOnlyDictionary<string, string> settings, string input, params string[] args)
+        string connectionString, string input, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -26,20 +25,30 @@ public static class AppCommand
         }
 
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["ConnectionStrings__Default"] = connectionString;
         start.Environment["PasswordHashing__WorkFactor"] = "4";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
-        foreach (var (key, value) in settings)
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+            start.Environment[key] = value;
         }
 
         using var process = Process.Start(start)!;
         await process.StandardInput.WriteAsync(input);
         process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        using var timeout = new CancellationTokenSource(Timeout);
         var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
         var error = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
         return (process.ExitCode, (await output).Trim(), (await error).Trim());
     }
 }

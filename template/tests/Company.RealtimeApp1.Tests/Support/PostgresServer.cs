@@ -1,0 +1,188 @@
+#if (UsePostgres)
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Company.RealtimeApp1.Tests;
+
+/// <summary>
+/// A real PostgreSQL server of the tests' own: <c>initdb</c> into a temporary directory, <c>postgres</c> on a free
+/// loopback port with its unix socket in that directory, no durability (the data is thrown away). <see cref="Shared"/>
+/// is the one server of a test run, started on first use and stopped at process exit, on which every app gets a
+/// database of its own (<see cref="CreateDatabase"/>); a test that takes the server down starts its own
+/// (<see cref="StartAsync"/>). As root, which <c>initdb</c> refuses, the binaries run as the <c>postgres</c> user.
+/// The binaries are not installed by the tests: CI installs Debian's <c>postgresql</c> (see <c>.ci/run</c>), and
+/// without it the test fails saying so.
+/// </summary>
+public sealed class PostgresServer : IAsyncDisposable
+{
+    private const string SystemUser = "postgres";
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private static readonly Lazy<PostgresServer> SharedServer = new(StartShared);
+
+    private readonly string _binaries;
+    private readonly string _directory = Directory.CreateTempSubdirectory("postgres-tests-").FullName;
+    private readonly bool _asSystemUser = Environment.UserName == "root";
+
+    private PostgresServer(string binaries, int port)
+    {
+        _binaries = binaries;
+        Port = port;
+    }
+
+    /// <summary>The server every app of this test run gets its database on.</summary>
+    public static PostgresServer Shared => SharedServer.Value;
+
+    public int Port { get; }
+
+    private string DataDirectory => Path.Combine(_directory, "data");
+
+    /// <summary>The connection string of <paramref name="database"/> on this server (trust authentication: no password).</summary>
+    public string ConnectionString(string database) =>
+        new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = Port, Database = database, Username = SystemUser }.ConnectionString;
+
+    /// <summary>A connection string to a port nothing listens on.</summary>
+    public static string UnreachableConnectionString(string password) =>
+        new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = FreePort(), Database = "app", Username = "app", Password = password }.ConnectionString;
+
+    public static async Task<PostgresServer> StartAsync()
+    {
+        var binaries = FindBinaries() ?? throw new InvalidOperationException(
+            "PostgreSQL is not installed, and these tests need a real server: install Debian's postgresql " +
+            "(apt-get install -y --no-install-recommends postgresql; .ci/run does it through APT_PACKAGES).");
+        var server = new PostgresServer(binaries, FreePort());
+        try
+        {
+            await server.InitializeAsync();
+            await server.RestartAsync();
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A new, empty database, and its connection string.</summary>
+    public string CreateDatabase()
+    {
+        var name = $"tests_{Guid.NewGuid():N}";
+        using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        connection.Open();
+        using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        command.ExecuteNonQuery();
+        return ConnectionString(name);
+    }
+
+    /// <summary>Drops a database <see cref="CreateDatabase"/> made, closing what still uses it.</summary>
+    public void DropDatabase(string connectionString)
+    {
+        using (var pooled = new NpgsqlConnection(connectionString))
+        {
+            NpgsqlConnection.ClearPool(pooled);
+        }
+
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
+        using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        connection.Open();
+        using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Starts the server (again, after <see cref="StopAsync"/>) and waits until it accepts connections.</summary>
+    public async Task RestartAsync()
+    {
+        await RunAsync("pg_ctl", "-D", DataDirectory, "-l", Path.Combine(_directory, "server.log"), "-w", "-t", ((int)StartTimeout.TotalSeconds).ToString(),
+            "-o", $"-p {Port} -c listen_addresses=127.0.0.1 -k {_directory} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            "start");
+    }
+
+    /// <summary>Stops the server at once, as an outage would.</summary>
+    public async Task StopAsync()
+    {
+        if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
+        {
+            await RunAsync("pg_ctl", "-D", DataDirectory, "-m", "immediate", "-w", "stop");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held by the dying server: the directory is temporary anyway.
+        }
+    }
+
+    private static PostgresServer StartShared()
+    {
+        var server = StartAsync().GetAwaiter().GetResult();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        return server;
+    }
+
+    private async Task InitializeAsync()
+    {
+        if (_asSystemUser)
+        {
+            await RunProcessAsync("chown", SystemUser, _directory);
+        }
+
+        await RunAsync("initdb", "-D", DataDirectory, "-U", SystemUser, "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync");
+    }
+
+    private Task RunAsync(string binary, params string[] arguments) =>
+        _asSystemUser
+            ? RunProcessAsync("runuser", ["-u", SystemUser, "--", Path.Combine(_binaries, binary), .. arguments])
+            : RunProcessAsync(Path.Combine(_binaries, binary), arguments);
+
+    private static async Task RunProcessAsync(string fileName, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            // A directory the postgres user may enter.
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{fileName} did not start.");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(StartTimeout * 2);
+        await process.WaitForExitAsync(timeout.Token);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"{fileName} {string.Join(' ', arguments)} exited with {process.ExitCode}: {await output}{await error}");
+        }
+    }
+
+    private static string? FindBinaries() =>
+        (Directory.Exists("/usr/lib/postgresql") ? Directory.GetDirectories("/usr/lib/postgresql") : [])
+            .Select(version => Path.Combine(version, "bin"))
+            .Where(bin => File.Exists(Path.Combine(bin, "initdb")))
+            .OrderByDescending(bin => int.TryParse(Path.GetFileName(Path.GetDirectoryName(bin)), out var major) ? major : 0)
+            .FirstOrDefault()
+        ?? (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
+            .FirstOrDefault(directory => File.Exists(Path.Combine(directory, "initdb")));
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+#endif
