@@ -129,6 +129,45 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         Assert.NotEqual(firstKey, secondKey);
     }
 
+    [Fact]
+    public async Task EachInstantiationListensOnAPortOfItsOwnAndKeepsItsUserSecretsApart()
+    {
+        var outputs = Enumerable.Range(1, 3).Select(n => new TempDirectory($"port-{n}")).ToList();
+        try
+        {
+            foreach (var output in outputs)
+            {
+                (await hive.InstantiateAsync(Name, output.Path, "--tests", "false")).AssertSucceeded();
+            }
+
+            var ports = outputs.Select(output => ReadPort(output.Path)).ToList();
+            var secrets = outputs.Select(output => ReadUserSecretsId(output.Path)).ToList();
+
+            Assert.All(ports, port => Assert.InRange(port, 5000, 5300));
+            // Three draws from 301 ports: all three alike by chance once in 90,000 runs.
+            Assert.True(ports.Distinct().Count() > 1, $"Every instantiation got port {ports[0]}.");
+            Assert.All(secrets, secret => Assert.Matches($"^{Regex.Escape(Name)}-[0-9a-f]{{8}}(-[0-9a-f]{{4}}){{3}}-[0-9a-f]{{12}}$", secret));
+            Assert.Equal(secrets.Count, secrets.Distinct().Count());
+            Assert.DoesNotContain(ReadUserSecretsId(RepositoryRoot.TemplateDirectory).Split('-', 2)[1], secrets.Select(secret => secret.Split('-', 2)[1]));
+        }
+        finally
+        {
+            outputs.ForEach(output => output.Dispose());
+        }
+    }
+
+    /// <summary>The HTTP port of launchSettings.json, after checking that the .http file and the README use the same one.</summary>
+    private static int ReadPort(string directory)
+    {
+        var port = int.Parse(Regex.Match(ReadText(directory, "Properties/launchSettings.json"), @"""applicationUrl"": ""http://localhost:(\d+)""").Groups[1].Value);
+        Assert.Contains($"@host = http://localhost:{port}", ReadText(directory, $"{Name}.http"), StringComparison.Ordinal);
+        Assert.Contains($"http://localhost:{port}", ReadText(directory, "README.md"), StringComparison.Ordinal);
+        return port;
+    }
+
+    private static string ReadUserSecretsId(string directory) =>
+        Regex.Match(ReadText(directory, Directory.GetFiles(directory, "*.csproj").Single()), "<UserSecretsId>([^<]+)</UserSecretsId>").Groups[1].Value;
+
     private static void AssertGeneratedFiles(string outputDirectory, bool includeTests, string database = "sqlite", bool redis = true)
     {
         var generated = TemplateFiles.List(outputDirectory);
