@@ -17,11 +17,14 @@ internal sealed partial class StreamCatchUp(StreamHub hub, ConnectionRecheck rec
     /// <summary>The bus may be losing messages from now on: every socket holds live ones back, those that join meanwhile too.</summary>
     public void Interrupt() => hub.Interrupt();
 
-    /// <summary>The bus delivers again: re-checks every connection, then fills every interrupted socket's gap.</summary>
-    public async Task<CaughtUp> CatchUpAsync(CancellationToken cancellationToken)
+    /// <summary>Which interruption is the latest: a catch-up takes it before it checks the bus is back, and ends only that one.</summary>
+    public long Epoch => hub.InterruptionEpoch;
+
+    /// <summary>The bus delivers again since interruption <paramref name="epoch"/>: re-checks every connection, then fills every interrupted socket's gap.</summary>
+    public async Task<CaughtUp> CatchUpAsync(long epoch, CancellationToken cancellationToken)
     {
         // From here the bus delivers again: a socket that joins now starts live, after the store's newest id.
-        hub.EndInterruption();
+        hub.EndInterruption(epoch);
         await recheck.RecheckAllAsync(cancellationToken);
         var caughtUp = 0;
         var closed = 0;
@@ -35,7 +38,7 @@ internal sealed partial class StreamCatchUp(StreamHub hub, ConnectionRecheck rec
             bool filled;
             try
             {
-                filled = await membership.CatchUpAsync(cancellationToken);
+                filled = await membership.CatchUpAsync(epoch, cancellationToken);
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {

@@ -12,6 +12,7 @@ public sealed class StreamHub(RealtimeMetrics metrics)
     private readonly ConcurrentDictionary<string, ImmutableArray<IStreamSubscriber>> _streams = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private bool _interrupted;
+    private long _epoch;
 
     /// <summary>Hands <paramref name="message"/> to every local member of its stream.</summary>
     public void Deliver(StreamMessage message)
@@ -34,10 +35,6 @@ public sealed class StreamHub(RealtimeMetrics metrics)
     /// <summary>Every socket's membership of a stream on this instance, as they are now.</summary>
     internal IEnumerable<StreamMembership> Memberships => _streams.Values.SelectMany(members => members.OfType<StreamMembership>());
 
-    /// <summary>The newest stored id any local socket on <paramref name="stream"/> has had; 0 when none has had one.</summary>
-    internal long LastIdOn(string stream) =>
-        _streams.TryGetValue(stream, out var members) ? members.OfType<StreamMembership>().Select(m => m.LastId).DefaultIfEmpty().Max() : 0;
-
     internal void Add(string stream, IStreamSubscriber subscriber)
     {
         lock (_gate)
@@ -46,7 +43,19 @@ public sealed class StreamHub(RealtimeMetrics metrics)
             _streams[stream] = members.Add(subscriber);
             if (_interrupted && subscriber is StreamMembership membership)
             {
-                membership.Interrupt();
+                membership.Interrupt(_epoch);
+            }
+        }
+    }
+
+    /// <summary>Counts the interruptions: a catch-up knows which one it ends, and leaves a newer one alone.</summary>
+    internal long InterruptionEpoch
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _epoch;
             }
         }
     }
@@ -60,19 +69,24 @@ public sealed class StreamHub(RealtimeMetrics metrics)
         lock (_gate)
         {
             _interrupted = true;
+            _epoch++;
             foreach (var membership in Memberships)
             {
-                membership.Interrupt();
+                membership.Interrupt(_epoch);
             }
         }
     }
 
-    /// <summary>The bus delivers again: a membership that joins from now on is live at once.</summary>
-    internal void EndInterruption()
+    /// <summary>The bus delivers again after interruption <paramref name="epoch"/>: a membership that joins from now on is live at once.</summary>
+    internal void EndInterruption(long epoch)
     {
         lock (_gate)
         {
-            _interrupted = false;
+            // A newer interruption began meanwhile: its own catch-up ends it.
+            if (_epoch == epoch)
+            {
+                _interrupted = false;
+            }
         }
     }
 
@@ -115,7 +129,10 @@ internal sealed class StreamMembership(string stream, RealtimeConnection connect
     private volatile List<StreamMessage>? _heldBack;
     private volatile HashSet<long>? _replayed;
     private long _lastId;
-    private bool _interrupted;
+
+    // The newest interruption this membership was in, and the newest it caught up on: interrupted while the first is ahead.
+    private long _interruptedIn;
+    private long _caughtUpOn;
 
     public string Stream { get; } = stream;
 
@@ -168,12 +185,14 @@ internal sealed class StreamMembership(string stream, RealtimeConnection connect
         }
     }
 
+    private bool IsInterrupted => _interruptedIn > _caughtUpOn;
+
     /// <summary>The bus may have lost messages: hold live ones back until <see cref="CatchUpAsync"/> has read the gap from the store.</summary>
-    public void Interrupt()
+    public void Interrupt(long epoch)
     {
         lock (_gate)
         {
-            _interrupted = true;
+            _interruptedIn = Math.Max(_interruptedIn, epoch);
             _heldBack ??= [];
             _replayed ??= [];
         }
@@ -207,16 +226,20 @@ internal sealed class StreamMembership(string stream, RealtimeConnection connect
     /// reading the store failed (it throws); either way nothing held back is released, and the socket must be
     /// closed so its client resumes with <c>since</c>. True at once for a membership that was not interrupted.
     /// </summary>
-    public async ValueTask<bool> CatchUpAsync(CancellationToken cancellationToken)
+    /// <remarks>
+    /// A membership interrupted again after <paramref name="epoch"/> is left as it is: the newer interruption's
+    /// catch-up reads both gaps at once.
+    /// </remarks>
+    public async ValueTask<bool> CatchUpAsync(long epoch, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            if (!_interrupted)
+            if (!IsInterrupted || _interruptedIn > epoch)
             {
                 return true;
             }
 
-            _interrupted = false;
+            _caughtUpOn = epoch;
         }
 
         var since = LastId;
@@ -235,11 +258,18 @@ internal sealed class StreamMembership(string stream, RealtimeConnection connect
         return true;
     }
 
-    /// <summary>Releases the held-back live messages the catch-up did not already send.</summary>
+    /// <summary>Releases the held-back live messages the catch-up did not already send; while interrupted, holds on.</summary>
     public void EndReplay()
     {
         lock (_gate)
         {
+            // A replay that ends during an outage, or a catch-up overtaken by a newer one, must not let live
+            // messages through before the gap is read: the next catch-up releases them.
+            if (IsInterrupted)
+            {
+                return;
+            }
+
             foreach (var message in _heldBack ?? [])
             {
                 if (_replayed?.Contains(message.Id) != true)
@@ -272,12 +302,19 @@ internal sealed class StreamMembership(string stream, RealtimeConnection connect
         Advance(message.Id);
     }
 
-    // Ids increase along the stream; one written by a single sender at a time (the bus's delivery, or a catch-up under the gate).
     private void Advance(long id)
     {
-        if (id > _lastId)
+        // Live sends run outside the gate, a catch-up's inside it: the id only ever moves forward.
+        var last = Volatile.Read(ref _lastId);
+        while (id > last)
         {
-            Volatile.Write(ref _lastId, id);
+            var seen = Interlocked.CompareExchange(ref _lastId, id, last);
+            if (seen == last)
+            {
+                return;
+            }
+
+            last = seen;
         }
     }
 }

@@ -77,9 +77,16 @@ public sealed class ConsumerContext
         history ??= NoHistory.Instance;
 
         var membership = new StreamMembership(stream, Connection, history);
-        if (Since is not null)
+        if (Since is { } since)
         {
             membership.BeginReplay();
+            membership.StartAfter(since);
+        }
+        else if (_bus.MayLoseMessages && history is not NoHistory)
+        {
+            // Where a catch-up after an outage of the bus would start: the stream's newest stored message,
+            // read before the socket is on the hub, so that no catch-up can find it without one.
+            membership.StartAfter(await history.LatestIdAsync(stream, Closing));
         }
 
         _streams.Add(membership);
@@ -93,17 +100,9 @@ public sealed class ConsumerContext
             return;
         }
 
-        if (Since is { } since)
+        if (Since is { } resumeAfter)
         {
-            membership.StartAfter(since);
-            await ReplayAsync(membership, since);
-        }
-        else if (_bus.MayLoseMessages && history is not NoHistory)
-        {
-            // Where a catch-up after an outage of the bus would start: what another local socket on the stream
-            // has had (free), else the stream's newest stored message (one query, for a stream new here).
-            var lastId = _hub.LastIdOn(stream);
-            membership.StartAfter(lastId > 0 ? lastId : await history.LatestIdAsync(stream, Closing));
+            await ReplayAsync(membership, resumeAfter);
         }
     }
 

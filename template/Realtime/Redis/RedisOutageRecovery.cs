@@ -60,6 +60,8 @@ internal sealed partial class RedisOutageRecovery(IServiceProvider services, Str
             await foreach (var _ in _restored.Reader.ReadAllAsync(stoppingToken))
             {
                 var heard = await bus.ProbeAsync(ProbeTimeout, stoppingToken);
+                // Taken before the check: an outage that begins after it is a newer interruption, which this catch-up leaves alone.
+                var epoch = catchUp.Epoch;
                 if (IsDown)
                 {
                     // Lost again meanwhile: the next restore catches up on both gaps at once.
@@ -71,7 +73,7 @@ internal sealed partial class RedisOutageRecovery(IServiceProvider services, Str
                     Log.NotHeard(logger, ProbeTimeout.TotalSeconds);
                 }
 
-                var caughtUp = await catchUp.CatchUpAsync(stoppingToken);
+                var caughtUp = await catchUp.CatchUpAsync(epoch, stoppingToken);
                 Log.Recovered(logger, redis.GetEndPoints().FirstOrDefault()?.ToString(),
                     (DateTime.UtcNow - _lostAt).TotalSeconds, caughtUp.Memberships, caughtUp.Closed);
             }

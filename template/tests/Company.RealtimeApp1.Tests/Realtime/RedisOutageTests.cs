@@ -172,6 +172,25 @@ public sealed class RedisOutageTests
     }
 
     [Fact]
+    public async Task AnotherMembersSinceFromTheFutureDoesNotMoveWhereASocketCatchesUpFrom()
+    {
+        await using var cluster = await RealtimeCluster.StartAsync();
+        var (org, admin, member) = await OrganizationAsync(cluster);
+        await using var ahead = await cluster.B.ConnectAsync($"/ws/events/{org}?since=9000000000000", admin.Token);
+        await ahead.ReceiveJsonAsync("welcome");
+        await ahead.ReceiveJsonAsync("resumed");
+        await using var socket = await cluster.B.JoinedAsync($"/ws/events/{org}", member.Token);
+
+        await OutageAsync(cluster);
+        var sent = new List<long> { await PublishAsync(cluster.A, admin, org, "while down") };
+        await cluster.Redis.RestartAsync();
+        await RecoveredAsync(cluster);
+        sent.Add(await PublishAsync(cluster.A, admin, org, "live"));
+
+        await AssertGetsExactlyAsync(socket, "org.event", sent);
+    }
+
+    [Fact]
     public async Task AnInstanceThatStartedWhileRedisWasDownGivesItsSocketsWhatWasStoredBeforeRedisCameUp()
     {
         await using var redis = await RedisServer.StartAsync();
