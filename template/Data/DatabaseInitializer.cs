@@ -83,12 +83,23 @@ internal static partial class DatabaseInitializer
         {
             // The provider's message, not the exception: a stack trace says nothing more to whoever starts the
             // app, and neither provider's message repeats a password.
-            Log.DatabaseUnavailable(
-                app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseInitializer)),
-                DatabaseServiceCollectionExtensions.ConnectionStringName,
-                failure.Message);
-            return false;
+            return Unusable(app, failure.Message);
         }
+        catch (ArgumentException)
+        {
+            // A connection string the provider cannot parse. Its message may quote a part of it, a password
+            // perhaps, so it is not repeated.
+            return Unusable(app, "it is not a connection string the provider can read.");
+        }
+    }
+
+    private static bool Unusable(WebApplication app, string reason)
+    {
+        Log.DatabaseUnavailable(
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseInitializer)),
+            DatabaseServiceCollectionExtensions.ConnectionStringName,
+            reason);
+        return false;
     }
 
     /// <summary>

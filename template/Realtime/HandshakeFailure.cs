@@ -32,9 +32,9 @@ internal sealed record HandshakeFailure(string Error, string Detail)
 
     public static HandshakeFailure Unknown { get; } = new(InvalidToken, "The credential was refused.");
 
-    /// <summary>Not the client's fault: the shared ticket store cannot be reached, and the ticket was not consumed.</summary>
+    /// <summary>Not the client's fault: the shared ticket store cannot be reached (the ticket may be spent all the same: a redemption that timed out can still run).</summary>
     public static HandshakeFailure TicketStoreUnavailable { get; } = new(TemporarilyUnavailable,
-        "Tickets cannot be checked for a moment: connect again shortly, or with the access token.")
+        "Tickets cannot be checked for a moment: ask for a new ticket shortly, or connect with the access token.")
     {
         Status = StatusCodes.Status503ServiceUnavailable,
     };

@@ -32,8 +32,9 @@ public interface IWebSocketTicketStore
 }
 
 /// <summary>
-/// Thrown by a shared <see cref="IWebSocketTicketStore"/> that cannot be reached for now (Redis is down): the
-/// ticket was neither issued nor consumed. Its message never holds a ticket or a token.
+/// Thrown by a shared <see cref="IWebSocketTicketStore"/> that cannot be reached for now (Redis is down, or did
+/// not answer in time): no ticket was issued, and one being redeemed may or may not be spent (a script that
+/// timed out here can still run there). Its message never holds a ticket or a token.
 /// </summary>
 public sealed class TicketStoreUnavailableException(Exception? inner = null)
     : Exception("The ticket store cannot be reached.", inner);

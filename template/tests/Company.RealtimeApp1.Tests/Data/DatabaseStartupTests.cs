@@ -65,6 +65,14 @@ public sealed class DatabaseStartupTests
     }
 
     [Fact]
+    public async Task AConnectionStringThatIsNotOneStopsTheServerWithOneLineNamingTheSetting()
+    {
+        var result = await AppProcess.RunAsync($"Passwrd={Password};;=", "", ServerEnvironment);
+
+        AssertStoppedNamingTheSetting(result);
+    }
+
+    [Fact]
     public async Task HealthIsUnavailableWhileTheDatabaseIsDown()
     {
 #if (UsePostgres)

@@ -123,7 +123,7 @@ public sealed class RedisTicketTests
             var auth = await refused.ReceiveJsonAsync("auth");
             Assert.Equal(503, auth.GetProperty("status").GetInt32());
             Assert.Equal("temporarily_unavailable", auth.GetProperty("error").GetString());
-            Assert.Equal("Tickets cannot be checked for a moment: connect again shortly, or with the access token.", auth.GetProperty("detail").GetString());
+            Assert.Equal("Tickets cannot be checked for a moment: ask for a new ticket shortly, or connect with the access token.", auth.GetProperty("detail").GetString());
             Assert.Equal((1013, "try again later"), await refused.ReceiveCloseAsync());
         }
 
