@@ -12,6 +12,9 @@ var builder = WebApplication.CreateBuilder(args);
 // Logs: no credential reaches any log provider, at any level
 builder.Logging.RedactCredentials();
 
+// Telemetry: OpenTelemetry traces and metrics over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, credentials masked
+builder.Services.AddTelemetry(builder.Configuration);
+
 #if (UsePostgres)
 // Data: EF Core over PostgreSQL, migrated at start-up
 #else

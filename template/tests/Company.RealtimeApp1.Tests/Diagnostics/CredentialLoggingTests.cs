@@ -101,15 +101,15 @@ public sealed class CredentialLoggingTests
         {
             using var socket = new System.Net.WebSockets.ClientWebSocket();
             using var timeout = new CancellationTokenSource(TestSocket.Timeout);
-            await socket.ConnectAsync(Verbatim(app.WebSocketUri(EchoConsumer.Path + "?" + query)), timeout.Token);
+            await socket.ConnectAsync(Handshakes.Verbatim(app.WebSocketUri(EchoConsumer.Path + "?" + query)), timeout.Token);
             await using var connected = new TestSocket(socket);
             await connected.ReceiveJsonAsync("welcome");
         }
 
         var client = app.CreateClient();
-        (await client.GetAsync(Verbatim(new Uri(app.ServerAddress, $"/me?%74icket={secrets[0]}")))).Dispose();
-        (await client.GetAsync(Verbatim(new Uri(app.ServerAddress, $"/me?%61%63%63%65%73%73%5F%74%6F%6B%65%6E={secrets[1]}")))).Dispose();
-        (await client.GetAsync(Verbatim(new Uri(app.ServerAddress, $"/me?Access%5FToken={secrets[2]}+{secrets[2]}")))).Dispose();
+        (await client.GetAsync(Handshakes.Verbatim(new Uri(app.ServerAddress, $"/me?%74icket={secrets[0]}")))).Dispose();
+        (await client.GetAsync(Handshakes.Verbatim(new Uri(app.ServerAddress, $"/me?%61%63%63%65%73%73%5F%74%6F%6B%65%6E={secrets[1]}")))).Dispose();
+        (await client.GetAsync(Handshakes.Verbatim(new Uri(app.ServerAddress, $"/me?Access%5FToken={secrets[2]}+{secrets[2]}")))).Dispose();
 
         AssertNotLogged(app, [.. secrets, token, ticket]);
     }
@@ -128,7 +128,7 @@ public sealed class CredentialLoggingTests
         var secret = "query-secret-" + Guid.NewGuid().ToString("N");
 
         using var response = await app.CreateClient().PostAsync(
-            Verbatim(new Uri(app.ServerAddress, $"{path}?{name}={secret}")),
+            Handshakes.Verbatim(new Uri(app.ServerAddress, $"{path}?{name}={secret}")),
             RealtimeApplication.Form(("grant_type", "password"), ("username", userName), ("password", password), ("token", "x")));
 
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
@@ -139,10 +139,6 @@ public sealed class CredentialLoggingTests
         Assert.Equal("Credentials belong in the form body, not in the query string.", description);
         AssertNotLogged(app, [secret]);
     }
-
-    // System.Uri would otherwise decode %74 to t before the request is sent, and the server would never see the encoded name.
-    private static Uri Verbatim(Uri uri) =>
-        new(uri.OriginalString, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
 
     private static void AssertNotLogged(RealtimeApplication app, string[] secrets)
     {

@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using Company.RealtimeApp1.Diagnostics;
 using Microsoft.AspNetCore.Mvc.Testing;
 
@@ -13,7 +11,7 @@ public sealed class HandshakeCredentialLoggingTests
         using var app = new RealtimeApplication();
         var (userName, password) = await app.CreateUniqueUserAsync();
         var token = (await app.SignInAsync(userName, password)).AccessToken;
-        var ticket = await IssueTicketAsync(app, token);
+        var ticket = await app.IssueTicketAsync(token);
         using var session = await app.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, BaseAddress = app.ServerAddress })
             .PostAsync("/session", RealtimeApplication.Form(("username", userName), ("password", password)));
         var cookie = session.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
@@ -84,11 +82,5 @@ public sealed class HandshakeCredentialLoggingTests
     public void TheSessionCookieIsMasked(string text, string expected)
     {
         Assert.Equal(expected, CredentialRedaction.Redact(text));
-    }
-
-    private static async Task<string> IssueTicketAsync(RealtimeApplication app, string accessToken)
-    {
-        using var response = await app.CreateClient(accessToken).PostAsync("/ws/ticket", null);
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ticket").GetString()!;
     }
 }

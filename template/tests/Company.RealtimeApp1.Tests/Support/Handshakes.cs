@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using Company.RealtimeApp1.Auth;
@@ -56,6 +57,21 @@ public static class Handshakes
     {
         var (userName, password) = await app.CreateUniqueUserAsync();
         return (userName, (await app.SignInAsync(userName, password)).AccessToken);
+    }
+
+    /// <summary>
+    /// <paramref name="uri"/> sent as written: System.Uri would otherwise decode <c>%74</c> to <c>t</c> before the
+    /// request is sent, and the server would never see the encoded name.
+    /// </summary>
+    public static Uri Verbatim(Uri uri) =>
+        new(uri.OriginalString, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+
+    /// <summary>A ticket for <c>?ticket=</c>, issued by <c>POST /ws/ticket</c> to the holder of <paramref name="accessToken"/>.</summary>
+    public static async Task<string> IssueTicketAsync(this RealtimeApplication app, string accessToken)
+    {
+        using var response = await app.CreateClient(accessToken).PostAsync("/ws/ticket", null);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("ticket").GetString()!;
     }
 
     /// <summary>A token for <paramref name="userName"/> with everything right but the one thing a test changes.</summary>
