@@ -8,8 +8,9 @@ namespace Company.RealtimeApp1.Data;
 /// Stores stream messages (a notification, an org event: any entity of <typeparamref name="TContext"/>) and
 /// then publishes them, through one writer. The writer commits whatever is waiting, up to 256, in one
 /// transaction (a group commit: under load, a hundred messages cost one commit, not a hundred) and
-/// publishes each batch in id order, so that the live stream never shows a later id before an earlier
-/// one, which a client resuming with <c>since</c> would otherwise skip.
+/// starts the batch's publishes in id order, so that the live stream never shows a later id before an
+/// earlier one, which a client resuming with <c>since</c> would otherwise skip. Callers wait for the
+/// commit, not for the publish.
 /// </summary>
 /// <remarks>
 /// The queue is bounded: when the database falls behind, callers wait for room (back-pressure) rather than
@@ -57,7 +58,6 @@ public sealed partial class StreamStore<TContext>(IServiceScopeFactory scopes, I
     private async Task WriteAsync()
     {
         var batch = new List<Pending>(MaxBatch);
-        var publishing = new List<(Pending, Task)>();
         while (await _queue.Reader.WaitToReadAsync())
         {
             batch.Clear();
@@ -76,7 +76,7 @@ public sealed partial class StreamStore<TContext>(IServiceScopeFactory scopes, I
             try
             {
                 var stored = await StoreAsync(batch);
-                await PublishAsync(stored, publishing);
+                Publish(stored);
                 foreach (var pending in stored)
                 {
                     pending.Done.TrySetResult();
@@ -146,10 +146,13 @@ public sealed partial class StreamStore<TContext>(IServiceScopeFactory scopes, I
         await db.SaveChangesAsync(CancellationToken.None);
     }
 
-    /// <summary>Starts every publish in id order, then waits for them (an in-memory bus has finished already).</summary>
-    private async Task PublishAsync(IReadOnlyList<Pending> stored, List<(Pending Pending, Task Publish)> publishing)
+    /// <summary>
+    /// Starts every publish in id order, and waits for none: a caller's message is stored, which is what it
+    /// waits for, and a bus that is slow to publish (a Redis that does not answer) must hold up neither the
+    /// callers nor the next batch. A publish that fails is logged; sockets that missed it catch up from the store.
+    /// </summary>
+    private void Publish(IReadOnlyList<Pending> stored)
     {
-        publishing.Clear();
         foreach (var pending in stored)
         {
             try
@@ -157,7 +160,7 @@ public sealed partial class StreamStore<TContext>(IServiceScopeFactory scopes, I
                 var publish = bus.PublishAsync(pending.ToMessage());
                 if (!publish.IsCompletedSuccessfully)
                 {
-                    publishing.Add((pending, publish.AsTask()));
+                    _ = LogIfFailedAsync(publish, pending.Entity.GetType().Name);
                 }
             }
             catch (Exception exception)
@@ -165,17 +168,17 @@ public sealed partial class StreamStore<TContext>(IServiceScopeFactory scopes, I
                 Log.PublishFailed(logger, exception, pending.Entity.GetType().Name);
             }
         }
+    }
 
-        foreach (var (pending, publish) in publishing)
+    private async Task LogIfFailedAsync(ValueTask publish, string messageKind)
+    {
+        try
         {
-            try
-            {
-                await publish;
-            }
-            catch (Exception exception)
-            {
-                Log.PublishFailed(logger, exception, pending.Entity.GetType().Name);
-            }
+            await publish;
+        }
+        catch (Exception exception)
+        {
+            Log.PublishFailed(logger, exception, messageKind);
         }
     }
 
