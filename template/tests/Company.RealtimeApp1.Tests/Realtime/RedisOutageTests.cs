@@ -81,6 +81,8 @@ public sealed class RedisOutageTests
         await OutageAsync(cluster);
         await cluster.Redis.RestartAsync();
         await RecoveredAsync(cluster);
+        // Once both have caught up, nothing reads the store any more: what arrives now came through Redis.
+        await Eventually.HoldsAsync(() => cluster.A.Logs.GetSnapshot().Any(IsRecovery) && cluster.B.Logs.GetSnapshot().Any(IsRecovery));
         var id = await PublishAsync(cluster.A, admin, org, "after");
 
         foreach (var socket in new[] { onA, onB })
@@ -313,8 +315,6 @@ public sealed class RedisOutageTests
         await first.ReceiveIdsAsync("org.event", 3);
         await second.ReceiveIdsAsync("org.event", 3);
         // The recovery is logged once the catch-up has finished, which is just after the sockets got its messages.
-        static bool IsRecovery(FakeLogRecord log) =>
-            log.Category == typeof(RedisOutageRecovery).FullName && log.Message.StartsWith("Reconnected to Redis", StringComparison.Ordinal);
         await Eventually.HoldsAsync(() => cluster.A.Logs.GetSnapshot().Any(IsRecovery));
 
         var logs = cluster.A.Logs.GetSnapshot();
@@ -366,6 +366,10 @@ public sealed class RedisOutageTests
     }
 
     private const string StreamCatchUpReason = Realtime.StreamCatchUp.CloseReason;
+
+    /// <summary>The instance's one log line saying it is back and has caught up.</summary>
+    private static bool IsRecovery(FakeLogRecord log) =>
+        log.Category == typeof(RedisOutageRecovery).FullName && log.Message.StartsWith("Reconnected to Redis", StringComparison.Ordinal);
 
     private static async Task<(Guid Org, TestUser Admin, TestUser Member)> OrganizationAsync(RealtimeCluster cluster)
     {
