@@ -50,7 +50,7 @@ internal sealed partial class WebSocketAuthorizationResultHandler(
     private static Task UnavailableAsync(HttpContext context)
     {
         context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        context.Response.Headers.RetryAfter = "5";
+        context.Response.Headers.RetryAfter = TicketStoreUnavailableException.RetryAfterSeconds;
         return Task.CompletedTask;
     }
 

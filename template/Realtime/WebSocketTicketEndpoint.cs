@@ -26,9 +26,6 @@ internal static class WebSocketTicketEndpoint
         return routes;
     }
 
-    /// <summary>How soon a client refused while the ticket store is unreachable should retry.</summary>
-    private const string UnavailableRetrySeconds = "5";
-
     private static async Task<Results<Ok<TicketResponse>, UnauthorizedHttpResult, TooManyTicketsResult, ProblemHttpResult>> IssueAsync(
         HttpContext context,
         IWebSocketTicketStore tickets,
@@ -65,7 +62,7 @@ internal static class WebSocketTicketEndpoint
         }
         catch (TicketStoreUnavailableException)
         {
-            context.Response.Headers.RetryAfter = UnavailableRetrySeconds;
+            context.Response.Headers.RetryAfter = TicketStoreUnavailableException.RetryAfterSeconds;
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status503ServiceUnavailable,
                 detail: "Tickets are unavailable for a moment: retry, or connect with the access token.");

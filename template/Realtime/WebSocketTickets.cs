@@ -37,7 +37,11 @@ public interface IWebSocketTicketStore
 /// timed out here can still run there). Its message never holds a ticket or a token.
 /// </summary>
 public sealed class TicketStoreUnavailableException(Exception? inner = null)
-    : Exception("The ticket store cannot be reached.", inner);
+    : Exception("The ticket store cannot be reached.", inner)
+{
+    /// <summary>The <c>Retry-After</c> of every answer it causes (<c>POST /ws/ticket</c>, a refused handshake).</summary>
+    public const string RetryAfterSeconds = "5";
+}
 
 /// <summary>What <see cref="IWebSocketTicketStore.IssueAsync"/> answers: a ticket, or when the user's oldest ticket frees a slot.</summary>
 public readonly record struct TicketIssue(string? Ticket, TimeSpan RetryAfter)
