@@ -30,7 +30,7 @@ builder.Services.AddOrganizations();
 builder.Services.AddTokenAuthentication(builder.Environment);
 builder.Services.AddAuthorization();
 
-// Realtime: authenticated WebSocket endpoints, and the example consumers on them
+// Realtime: authenticated WebSocket endpoints, and the consumers on them (Consumers/)
 builder.Services.AddRealtime(realtime => realtime.SessionCookie = SessionCookie.Name);
 builder.Services.AddConsumers();
 

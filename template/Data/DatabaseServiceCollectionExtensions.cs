@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Company.RealtimeApp1.Data;
@@ -16,6 +17,9 @@ internal static class DatabaseServiceCollectionExtensions
             var connectionString = provider.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)
                 ?? throw new InvalidOperationException($"Set 'ConnectionStrings:{ConnectionStringName}' (for example '{ExampleConnectionString}').");
             UseProvider(options, connectionString);
+            // AppDbContext applies the entity configurations of the assembly (a consumer's stored messages); an
+            // app with none yet is not worth a warning at every start.
+            options.ConfigureWarnings(warnings => warnings.Ignore(CoreEventId.NoEntityTypeConfigurationsWarning));
         });
         services.AddStreamStore<AppDbContext>();
         services.AddSingleton<StoredStreamServices>();

@@ -21,13 +21,14 @@ internal static class TemplateFiles
             .ToList();
 
     /// <summary>
-    /// The files an instantiation named <paramref name="name"/> with <c>--database <paramref name="database"/></c>
-    /// and <c>--redis <paramref name="redis"/></c> should write.
+    /// The files an instantiation named <paramref name="name"/> with <c>--database <paramref name="database"/></c>,
+    /// <c>--redis <paramref name="redis"/></c> and <c>--examples <paramref name="examples"/></c> should write.
     /// </summary>
-    public static IReadOnlyList<string> Generated(string name, bool includeTests, string database = "sqlite", bool redis = true) =>
+    public static IReadOnlyList<string> Generated(string name, bool includeTests, string database = "sqlite", bool redis = true, bool examples = true) =>
         InTemplate(includeTests)
             .Where(path => database == "postgres" ? !IsSqliteOnly(path) : !PostgresOnly.Any(prefix => path.StartsWith(prefix, StringComparison.Ordinal)))
             .Where(path => redis || !IsRedisOnly(path))
+            .Where(path => examples || !IsExamplesOnly(path))
             .Select(path => path.Replace(SourceName, name, StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
             .ToList();
@@ -47,6 +48,20 @@ internal static class TemplateFiles
             && (path.Contains("/Realtime/Redis", StringComparison.Ordinal)
                 || path.EndsWith("/Support/RedisServer.cs", StringComparison.Ordinal)
                 || path.EndsWith("/Support/RealtimeCluster.cs", StringComparison.Ordinal)));
+
+    /// <summary>
+    /// What <c>--examples false</c> leaves out: the two example consumers (every file of Consumers/ but the
+    /// registration seam), their migration, the browser page and client, and their tests.
+    /// </summary>
+    private static bool IsExamplesOnly(string path) =>
+        (path.StartsWith("Consumers/", StringComparison.Ordinal) && path != "Consumers/ConsumersServiceCollectionExtensions.cs")
+        || (path.StartsWith("Data/Migrations/", StringComparison.Ordinal) && path.Contains("_ExampleConsumers.", StringComparison.Ordinal))
+        || path.StartsWith("wwwroot/", StringComparison.Ordinal)
+        || (path.StartsWith(TestsFolder, StringComparison.Ordinal)
+            && (path.Contains("/Consumers/", StringComparison.Ordinal)
+                || path.Contains("/Browser/", StringComparison.Ordinal)
+                || path.EndsWith("/Data/StreamStoreTests.cs", StringComparison.Ordinal)
+                || path.EndsWith("/Realtime/RedisOutageTests.cs", StringComparison.Ordinal)));
 
     private static bool IsSqliteOnly(string path) =>
         path == "Data/SqlitePragmas.cs"

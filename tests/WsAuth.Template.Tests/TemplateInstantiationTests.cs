@@ -60,6 +60,8 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         Assert.Contains("<PackageReference Include=\"Microsoft.EntityFrameworkCore.Sqlite\" Version=\"10.0.*\" />", project, StringComparison.Ordinal);
         Assert.DoesNotContain("Npgsql", project, StringComparison.Ordinal);
         Assert.Contains("\"Default\": \"Data Source=app.db\"", ReadText(output.Path, "appsettings.json"), StringComparison.Ordinal);
+
+        await AssertBuildsWithoutWarningsAsync(output.Path);
     }
 
     [Fact]
@@ -89,7 +91,81 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         Assert.DoesNotContain("#if", realtime, StringComparison.Ordinal);
 
         await AssertBuildsWithoutWarningsAsync(output.Path);
+        await AssertGeneratedTestsPassAsync(output.Path);
     }
+
+    [Fact]
+    public async Task ExamplesFalseLeavesTheAuthAndRealtimeLayersAndPassesItsTests()
+    {
+        using var output = new TempDirectory("no-examples");
+        (await hive.InstantiateAsync(Name, output.Path, "--examples", "false")).AssertSucceeded();
+
+        AssertGeneratedFiles(output.Path, includeTests: true, examples: false);
+        Assert.Equal(["Consumers/ConsumersServiceCollectionExtensions.cs"], TemplateFiles.List(output.Path).Where(path => path.StartsWith("Consumers/", StringComparison.Ordinal)));
+        Assert.False(Directory.Exists(Path.Combine(output.Path, "wwwroot")), "The browser page was generated.");
+        // No example consumer, endpoint, entity, setting or page is left anywhere, docs and tests included.
+        var mentions = TemplateFiles.List(output.Path)
+            .SelectMany(path => File.ReadLines(Path.Combine(output.Path, path)).Select((line, index) => (path, line, number: index + 1)))
+            .Where(hit => ExampleNames.Any(example => hit.line.Contains(example, StringComparison.Ordinal)))
+            .Select(hit => $"{hit.path}:{hit.number}: {hit.line.Trim()}")
+            .ToList();
+        Assert.True(mentions.Count == 0, $"The examples survived --examples false:{Environment.NewLine}{string.Join(Environment.NewLine, mentions)}");
+        using var appsettings = JsonDocument.Parse(ReadText(output.Path, "appsettings.json"));
+        Assert.False(appsettings.RootElement.GetProperty("WebSockets").TryGetProperty("OrgHistory", out _), "OrgHistory is an example consumer's setting.");
+
+        await AssertBuildsWithoutWarningsAsync(output.Path);
+        await AssertGeneratedTestsPassAsync(output.Path);
+    }
+
+    /// <summary>
+    /// Every combination of the options that choose files writes exactly its files, with no template directive
+    /// or symbol left in any of them (the sets above also build and run their tests).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(FileChoosingOptions))]
+    public async Task EveryOptionCombinationWritesExactlyItsFilesAndNoDirective(bool examples, bool tests, bool redis, string database)
+    {
+        using var output = new TempDirectory($"combination-{examples}-{tests}-{redis}-{database}");
+        (await hive.InstantiateAsync(Name, output.Path,
+            "--examples", examples ? "true" : "false", "--tests", tests ? "true" : "false",
+            "--redis", redis ? "true" : "false", "--database", database)).AssertSucceeded();
+
+        AssertGeneratedFiles(output.Path, tests, database, redis, examples);
+        var directives = TemplateFiles.List(output.Path)
+            .SelectMany(path => File.ReadLines(Path.Combine(output.Path, path)).Select((line, index) => (path, line, number: index + 1)))
+            .Where(hit => TemplateDirective.IsMatch(hit.line))
+            .Select(hit => $"{hit.path}:{hit.number}: {hit.line.Trim()}")
+            .ToList();
+        Assert.True(directives.Count == 0, $"Template directives survived:{Environment.NewLine}{string.Join(Environment.NewLine, directives)}");
+    }
+
+    public static TheoryData<bool, bool, bool, string> FileChoosingOptions()
+    {
+        var data = new TheoryData<bool, bool, bool, string>();
+        foreach (var examples in new[] { true, false })
+        {
+            foreach (var tests in new[] { true, false })
+            {
+                foreach (var redis in new[] { true, false })
+                {
+                    foreach (var database in new[] { "sqlite", "postgres" })
+                    {
+                        data.Add(examples, tests, redis, database);
+                    }
+                }
+            }
+        }
+
+        return data;
+    }
+
+    // What only the example consumers name: their endpoints, entities, stream kinds and setting.
+    private static readonly string[] ExampleNames =
+        ["/ws/notifications", "/ws/events", "/api/notifications", "/events", "Notification", "OrganizationEvent", "OrgHistory", "wsauth.js", "index.html"];
+
+    // A conditional of any of the template's syntaxes (C#, MSBuild/Markdown, JSON, .http), or a computed or generated symbol of template.json.
+    private static readonly Regex TemplateDirective =
+        new(@"^\s*(#if \(|#elif|#else\b|#endif\b|<!--#|//#|### #)|\b(UsePostgres|skipRestore|tokenMinutes|httpPort)\b", RegexOptions.Compiled);
 
     [Fact]
     public async Task TokenMinutesSetsTheAccessTokenLifetimeAndTouchesNothingElse()
@@ -168,10 +244,10 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
     private static string ReadUserSecretsId(string directory) =>
         Regex.Match(ReadText(directory, Directory.GetFiles(directory, "*.csproj").Single()), "<UserSecretsId>([^<]+)</UserSecretsId>").Groups[1].Value;
 
-    private static void AssertGeneratedFiles(string outputDirectory, bool includeTests, string database = "sqlite", bool redis = true)
+    private static void AssertGeneratedFiles(string outputDirectory, bool includeTests, string database = "sqlite", bool redis = true, bool examples = true)
     {
         var generated = TemplateFiles.List(outputDirectory);
-        Assert.Equal(TemplateFiles.Generated(Name, includeTests, database, redis), generated);
+        Assert.Equal(TemplateFiles.Generated(Name, includeTests, database, redis, examples), generated);
         foreach (var keyFile in new[] { $"{Name}.csproj", $"{Name}.slnx", "Program.cs" })
         {
             Assert.Contains(keyFile, generated);

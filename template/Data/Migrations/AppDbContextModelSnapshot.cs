@@ -77,6 +77,7 @@ namespace Company.RealtimeApp1.Data.Migrations
                     b.ToTable("RefreshTokenFamilies");
                 });
 
+#if (examples)
             modelBuilder.Entity("Company.RealtimeApp1.Consumers.Notification", b =>
                 {
                     b.Property<long>("Id")
@@ -109,7 +110,7 @@ namespace Company.RealtimeApp1.Data.Migrations
 
                     b.HasIndex("UserId", "Id");
 
-                    b.ToTable("Notifications");
+                    b.ToTable("Notifications", (string)null);
                 });
 
             modelBuilder.Entity("Company.RealtimeApp1.Consumers.OrganizationEvent", b =>
@@ -144,9 +145,10 @@ namespace Company.RealtimeApp1.Data.Migrations
 
                     b.HasIndex("OrganizationId", "Id");
 
-                    b.ToTable("OrganizationEvents");
+                    b.ToTable("OrganizationEvents", (string)null);
                 });
 
+#endif
             modelBuilder.Entity("Company.RealtimeApp1.Organizations.Membership", b =>
                 {
                     b.Property<Guid>("OrganizationId")
@@ -406,6 +408,7 @@ namespace Company.RealtimeApp1.Data.Migrations
                         .IsRequired();
                 });
 
+#if (examples)
             modelBuilder.Entity("Company.RealtimeApp1.Consumers.Notification", b =>
                 {
                     b.HasOne("Company.RealtimeApp1.Users.User", null)
@@ -424,6 +427,7 @@ namespace Company.RealtimeApp1.Data.Migrations
                         .IsRequired();
                 });
 
+#endif
             modelBuilder.Entity("Company.RealtimeApp1.Organizations.Membership", b =>
                 {
                     b.HasOne("Company.RealtimeApp1.Organizations.Organization", "Organization")

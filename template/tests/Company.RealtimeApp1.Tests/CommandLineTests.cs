@@ -61,7 +61,7 @@ public sealed class CommandLineTests : IDisposable
         using var app = StartApp();
         await app.CreateUserAsync("dave", OldPassword);
         var tokens = await app.SignInAsync("dave", OldPassword);
-        await using var socket = await app.ConnectAsync("/ws/notifications", tokens.AccessToken);
+        await using var socket = await app.ConnectAsync(EchoConsumer.Path, tokens.AccessToken);
         await socket.ReceiveJsonAsync("welcome");
 
         var result = await RunAsync(NewPassword + "\n", "users", "passwd", "dave");
@@ -79,7 +79,7 @@ public sealed class CommandLineTests : IDisposable
         using var app = StartApp();
         await app.CreateUserAsync("dave", OldPassword);
         var tokens = await app.SignInAsync("dave", OldPassword);
-        await using var socket = await app.ConnectAsync("/ws/notifications", tokens.AccessToken);
+        await using var socket = await app.ConnectAsync(EchoConsumer.Path, tokens.AccessToken);
         await socket.ReceiveJsonAsync("welcome");
 
         var disabled = await RunAsync("", "users", "disable", "dave");
@@ -102,7 +102,7 @@ public sealed class CommandLineTests : IDisposable
         using var app = StartApp();
         await app.CreateUserAsync("dave", OldPassword);
         var tokens = await app.SignInAsync("dave", OldPassword);
-        await using var socket = await app.ConnectAsync("/ws/notifications", tokens.AccessToken);
+        await using var socket = await app.ConnectAsync(EchoConsumer.Path, tokens.AccessToken);
         await socket.ReceiveJsonAsync("welcome");
 
         var deleted = await RunAsync("", "users", "delete", "dave");
@@ -134,8 +134,8 @@ public sealed class CommandLineTests : IDisposable
         await RunAsync("", "orgs", "add-member", "initech", "dave");
         var tokens = await app.SignInAsync("dave", OldPassword);
         var organization = (await app.CreateClient(tokens.AccessToken).GetFromJsonAsync<Me>("/me"))!.Organizations.Single();
-        await using var events = await app.ConnectAsync($"/ws/events/{organization.Id}", tokens.AccessToken);
-        await using var notifications = await app.ConnectAsync("/ws/notifications", tokens.AccessToken);
+        await using var events = await app.ConnectAsync(PresenceConsumer.PathFor(organization.Id), tokens.AccessToken);
+        await using var notifications = await app.ConnectAsync(EchoConsumer.Path, tokens.AccessToken);
         await events.ReceiveJsonAsync("welcome");
         await notifications.ReceiveJsonAsync("welcome");
 

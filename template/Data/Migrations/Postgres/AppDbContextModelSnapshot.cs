@@ -9,7 +9,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace Company.RealtimeApp1.Data.Migrations
+namespace Company.RealtimeApp1.Data.Migrations.Postgres
 {
     [DbContext(typeof(AppDbContext))]
     partial class AppDbContextModelSnapshot : ModelSnapshot
@@ -83,6 +83,7 @@ namespace Company.RealtimeApp1.Data.Migrations
                     b.ToTable("RefreshTokenFamilies");
                 });
 
+#if (examples)
             modelBuilder.Entity("Company.RealtimeApp1.Consumers.Notification", b =>
                 {
                     b.Property<long>("Id")
@@ -157,6 +158,7 @@ namespace Company.RealtimeApp1.Data.Migrations
                     b.ToTable("OrganizationEvents", (string)null);
                 });
 
+#endif
             modelBuilder.Entity("Company.RealtimeApp1.Organizations.Membership", b =>
                 {
                     b.Property<Guid>("OrganizationId")
@@ -420,6 +422,7 @@ namespace Company.RealtimeApp1.Data.Migrations
                         .IsRequired();
                 });
 
+#if (examples)
             modelBuilder.Entity("Company.RealtimeApp1.Consumers.Notification", b =>
                 {
                     b.HasOne("Company.RealtimeApp1.Users.User", null)
@@ -438,6 +441,7 @@ namespace Company.RealtimeApp1.Data.Migrations
                         .IsRequired();
                 });
 
+#endif
             modelBuilder.Entity("Company.RealtimeApp1.Organizations.Membership", b =>
                 {
                     b.HasOne("Company.RealtimeApp1.Organizations.Organization", "Organization")

@@ -26,7 +26,7 @@ public sealed class ConnectionAuthorityTests
         var (org, admin, member) = await CreateOrganizationAsync(app);
         removal.Arm(() => RemoveMemberAsync(app, admin, org, member));
 
-        await using var socket = await app.ConnectAsync($"/ws/events/{org}", member.Token);
+        await using var socket = await app.ConnectAsync(PresenceConsumer.PathFor(org), member.Token);
 
         await socket.ReceiveJsonAsync("welcome");
         Assert.Equal((4003, "membership removed"), await socket.ReceiveCloseAsync().WaitAsync(Promptly));
@@ -41,7 +41,7 @@ public sealed class ConnectionAuthorityTests
 
         for (var offset = 0; offset < 30; offset++)
         {
-            var connecting = app.ConnectAsync($"/ws/events/{org}", member.Token);
+            var connecting = app.ConnectAsync(PresenceConsumer.PathFor(org), member.Token);
             await Task.Delay(TimeSpan.FromMilliseconds(offset % 10 * 0.5 + offset / 10));
             await RemoveMemberAsync(app, admin, org, member);
 
@@ -70,7 +70,7 @@ public sealed class ConnectionAuthorityTests
     {
         using var app = new RealtimeApplication();
         var (org, _, member) = await CreateOrganizationAsync(app);
-        await using var socket = await app.ConnectAsync($"/ws/events/{org}", member.Token);
+        await using var socket = await app.ConnectAsync(PresenceConsumer.PathFor(org), member.Token);
         await socket.ReceiveJsonAsync("welcome");
         var fresh = await app.SignInAsync(member.UserName, member.Password);
 
@@ -85,7 +85,7 @@ public sealed class ConnectionAuthorityTests
     {
         using var app = new RealtimeApplication();
         var (_, _, member) = await CreateOrganizationAsync(app);
-        await using var socket = await app.ConnectAsync("/ws/notifications", member.Token);
+        await using var socket = await app.ConnectAsync(EchoConsumer.Path, member.Token);
         await socket.ReceiveJsonAsync("welcome");
         var fresh = await app.SignInAsync(member.UserName, member.Password);
 
@@ -100,8 +100,8 @@ public sealed class ConnectionAuthorityTests
     {
         using var app = RealtimeApplication.With(new() { ["WebSockets:RecheckInterval"] = "00:00:01" });
         var (org, _, member) = await CreateOrganizationAsync(app);
-        await using var notifications = await app.ConnectAsync("/ws/notifications", member.Token);
-        await using var events = await app.ConnectAsync($"/ws/events/{org}", member.Token);
+        await using var notifications = await app.ConnectAsync(EchoConsumer.Path, member.Token);
+        await using var events = await app.ConnectAsync(PresenceConsumer.PathFor(org), member.Token);
         await notifications.ReceiveJsonAsync("welcome");
         await events.ReceiveJsonAsync("welcome");
 
@@ -116,7 +116,7 @@ public sealed class ConnectionAuthorityTests
     {
         using var app = RealtimeApplication.With(new() { ["WebSockets:RecheckInterval"] = "00:00:01" });
         var (_, _, member) = await CreateOrganizationAsync(app);
-        await using var socket = await app.ConnectAsync("/ws/notifications", member.Token);
+        await using var socket = await app.ConnectAsync(EchoConsumer.Path, member.Token);
         await socket.ReceiveJsonAsync("welcome");
 
         await ChangeDatabaseAsync(app, db => db.Users.Where(u => u.Id == member.Id)
@@ -130,8 +130,8 @@ public sealed class ConnectionAuthorityTests
     {
         using var app = RealtimeApplication.With(new() { ["WebSockets:RecheckInterval"] = "00:00:01" });
         var (org, _, member) = await CreateOrganizationAsync(app);
-        await using var notifications = await app.ConnectAsync("/ws/notifications", member.Token);
-        await using var events = await app.ConnectAsync($"/ws/events/{org}", member.Token);
+        await using var notifications = await app.ConnectAsync(EchoConsumer.Path, member.Token);
+        await using var events = await app.ConnectAsync(PresenceConsumer.PathFor(org), member.Token);
         await notifications.ReceiveJsonAsync("welcome");
         await events.ReceiveJsonAsync("welcome");
 
@@ -148,8 +148,8 @@ public sealed class ConnectionAuthorityTests
     {
         using var app = RealtimeApplication.With(new() { ["WebSockets:RecheckInterval"] = "00:00:01" });
         var (org, admin, member) = await CreateOrganizationAsync(app);
-        await using var events = await app.ConnectAsync($"/ws/events/{org}", member.Token);
-        await using var adminEvents = await app.ConnectAsync($"/ws/events/{org}", admin.Token);
+        await using var events = await app.ConnectAsync(PresenceConsumer.PathFor(org), member.Token);
+        await using var adminEvents = await app.ConnectAsync(PresenceConsumer.PathFor(org), admin.Token);
         await events.ReceiveJsonAsync("welcome");
         await adminEvents.ReceiveJsonAsync("welcome");
 
@@ -170,8 +170,8 @@ public sealed class ConnectionAuthorityTests
             var (org, admin, member) = await CreateOrganizationAsync(app);
             foreach (var user in new[] { admin, member })
             {
-                sockets.Add(await app.ConnectAsync($"/ws/events/{org}", user.Token));
-                sockets.Add(await app.ConnectAsync("/ws/notifications", user.Token));
+                sockets.Add(await app.ConnectAsync(PresenceConsumer.PathFor(org), user.Token));
+                sockets.Add(await app.ConnectAsync(EchoConsumer.Path, user.Token));
             }
         }
 

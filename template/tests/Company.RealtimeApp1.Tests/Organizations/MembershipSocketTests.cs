@@ -13,7 +13,7 @@ public sealed class MembershipSocketTests(RealtimeApplication app) : IClassFixtu
         var organization = await app.CreateOrganizationAsync("org-" + Guid.NewGuid().ToString("N")[..8]);
         var (_, token) = await app.SignInNewUserAsync();
 
-        await using var socket = await app.ConnectAsync($"/ws/events/{organization.Id}", token);
+        await using var socket = await app.ConnectAsync(PresenceConsumer.PathFor(organization.Id), token);
 
         await socket.AssertRefusedAsync(403, "forbidden", "You are not a member of this organization.");
     }
@@ -25,7 +25,7 @@ public sealed class MembershipSocketTests(RealtimeApplication app) : IClassFixtu
     {
         var (_, token) = await app.SignInNewUserAsync();
 
-        await using var socket = await app.ConnectAsync($"/ws/events/{orgId}", token);
+        await using var socket = await app.ConnectAsync(PresenceConsumer.PathFor(orgId), token);
 
         await socket.AssertRefusedAsync(403, "forbidden", "You are not a member of this organization.");
     }
@@ -38,7 +38,7 @@ public sealed class MembershipSocketTests(RealtimeApplication app) : IClassFixtu
         var (_, token) = await httpStatusApp.SignInNewUserAsync();
 
         var (status, _) = await httpStatusApp.ConnectRefusedAsync(
-            $"/ws/events/{organization.Id}", options => options.SetRequestHeader("Authorization", "Bearer " + token));
+            PresenceConsumer.PathFor(organization.Id), options => options.SetRequestHeader("Authorization", "Bearer " + token));
 
         Assert.Equal(HttpStatusCode.Forbidden, status);
     }
@@ -51,8 +51,8 @@ public sealed class MembershipSocketTests(RealtimeApplication app) : IClassFixtu
         var org = await app.CreateOrganizationAsync("rev-" + Guid.NewGuid().ToString("N")[..8],
             (adminName, OrganizationRole.Admin), (memberName, OrganizationRole.Member));
         var memberId = new JsonWebToken(memberToken).Subject;
-        await using var orgSocket = await app.ConnectAsync($"/ws/events/{org.Id}", memberToken);
-        await using var notifications = await app.ConnectAsync("/ws/notifications", memberToken);
+        await using var orgSocket = await app.ConnectAsync(PresenceConsumer.PathFor(org.Id), memberToken);
+        await using var notifications = await app.ConnectAsync(EchoConsumer.Path, memberToken);
         await orgSocket.ReceiveJsonAsync("welcome");
         await notifications.ReceiveJsonAsync("welcome");
 

@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.AspNetCore.Builder;
 using Company.RealtimeApp1.Organizations;
 using Company.RealtimeApp1.Realtime;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -14,8 +13,9 @@ public sealed class OrganizationSubStreamTests : IDisposable
 {
     private static readonly TimeSpan Promptly = TimeSpan.FromSeconds(2);
 
-    private readonly RealtimeApplication _app = RealtimeApplication.With([], services: services =>
-        services.AddConsumer<PresenceConsumer>(PresenceConsumer.Path, endpoint => endpoint.RequireAuthorization(OrganizationPolicies.Member)));
+    // PresenceConsumer is registered for every test app (Support/RealtimeApplication.cs) with the one line a
+    // consumer of the app needs: services.AddConsumer<PresenceConsumer>(PresenceConsumer.Path, e => e.RequireAuthorization(OrganizationPolicies.Member)).
+    private readonly RealtimeApplication _app = RealtimeApplication.With([]);
 
     [Fact]
     public async Task EveryMemberOnThePresenceStreamReceivesWhatAMemberPublishes()
@@ -54,7 +54,7 @@ public sealed class OrganizationSubStreamTests : IDisposable
         var (org, _, _) = await CreateOrganizationAsync();
         var outsider = await _app.CreateSignedInUserAsync();
 
-        await using var socket = await _app.ConnectAsync(PresencePath(org.Id), outsider.Token);
+        await using var socket = await _app.ConnectAsync(PresenceConsumer.PathFor(org.Id), outsider.Token);
 
         Assert.Equal(403, (await socket.ReceiveJsonAsync("auth")).GetProperty("status").GetInt32());
         Assert.Equal(CloseCodes.Forbidden, (await socket.ReceiveCloseAsync()).Code);
@@ -77,11 +77,9 @@ public sealed class OrganizationSubStreamTests : IDisposable
 
     public void Dispose() => _app.Dispose();
 
-    private static string PresencePath(Guid organizationId) => PresenceConsumer.Path.Replace("{orgId}", organizationId.ToString());
-
     private async Task<TestSocket> ConnectAsync(TestUser user, Guid organizationId)
     {
-        var socket = await _app.ConnectAsync(PresencePath(organizationId), user.Token);
+        var socket = await _app.ConnectAsync(PresenceConsumer.PathFor(organizationId), user.Token);
         await socket.ReceiveJsonAsync("welcome");
         // Nothing is stored, so a message published before the socket is on the stream is never seen; the
         // server reads client messages only once the consumer has joined, so a pong means it is on it.

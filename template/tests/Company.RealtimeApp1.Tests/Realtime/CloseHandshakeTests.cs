@@ -122,7 +122,7 @@ public sealed class CloseHandshakeTests(RealtimeApplication app) : IClassFixture
         var (memberName, memberToken) = await app.SignInNewUserAsync();
         var org = await app.CreateOrganizationAsync("close-" + Guid.NewGuid().ToString("N")[..8],
             (adminName, OrganizationRole.Admin), (memberName, OrganizationRole.Member));
-        await using var socket = await app.ConnectAsync($"/ws/events/{org.Id}", memberToken);
+        await using var socket = await app.ConnectAsync(PresenceConsumer.PathFor(org.Id), memberToken);
         var connectionId = await socket.ReadConnectionIdAsync();
 
         using var removed = await app.CreateClient(adminToken).DeleteAsync($"/api/orgs/{org.Id}/members/{new JsonWebToken(memberToken).Subject}");
@@ -176,7 +176,7 @@ public sealed class CloseHandshakeTests(RealtimeApplication app) : IClassFixture
     {
         var org = await app.CreateOrganizationAsync("closed-" + Guid.NewGuid().ToString("N")[..8]);
         var (_, token) = await app.SignInNewUserAsync();
-        await using var socket = await app.ConnectAsync($"/ws/events/{org.Id}", token);
+        await using var socket = await app.ConnectAsync(PresenceConsumer.PathFor(org.Id), token);
 
         await FloodAsync(socket);
 

@@ -15,8 +15,8 @@ public sealed class RedisCommandLineTests
     {
         await using var cluster = await RealtimeCluster.StartAsync(RecheckAnHourAway);
         var user = await cluster.A.CreateSignedInUserAsync();
-        await using var onA = await cluster.A.ConnectAsync("/ws/notifications", user.Token);
-        await using var onB = await cluster.B.ConnectAsync("/ws/notifications", user.Token);
+        await using var onA = await cluster.A.ConnectAsync(EchoConsumer.Path, user.Token);
+        await using var onB = await cluster.B.ConnectAsync(EchoConsumer.Path, user.Token);
         await onA.ReceiveJsonAsync("welcome");
         await onB.ReceiveJsonAsync("welcome");
 
@@ -34,8 +34,8 @@ public sealed class RedisCommandLineTests
         var member = await cluster.A.CreateSignedInUserAsync();
         var slug = "cli-" + Guid.NewGuid().ToString("N")[..8];
         var org = await cluster.A.CreateOrganizationAsync(slug, (member.UserName, OrganizationRole.Member));
-        await using var events = await cluster.B.ConnectAsync($"/ws/events/{org.Id}", member.Token);
-        await using var notifications = await cluster.B.ConnectAsync("/ws/notifications", member.Token);
+        await using var events = await cluster.B.ConnectAsync(PresenceConsumer.PathFor(org.Id), member.Token);
+        await using var notifications = await cluster.B.ConnectAsync(EchoConsumer.Path, member.Token);
         await events.ReceiveJsonAsync("welcome");
         await notifications.ReceiveJsonAsync("welcome");
 

@@ -13,6 +13,12 @@ public sealed class PresenceConsumer(StreamPublisher publisher) : WebSocketConsu
 {
     public const string Path = "/test/presence/{orgId}";
 
+    /// <summary>The presence endpoint of the organization <paramref name="organizationId"/>.</summary>
+    public static string PathFor(Guid organizationId) => PathFor(organizationId.ToString());
+
+    /// <summary>The presence endpoint for the route value <paramref name="orgId"/>, which need not be an organization's id.</summary>
+    public static string PathFor(string orgId) => Path.Replace("{orgId}", orgId, StringComparison.Ordinal);
+
     private string _stream = "";
 
     public override ValueTask OnConnectedAsync(ConsumerContext context)

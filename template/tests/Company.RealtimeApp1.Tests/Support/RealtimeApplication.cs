@@ -4,6 +4,7 @@ using System.Text.Json;
 using Company.RealtimeApp1.Organizations;
 using Company.RealtimeApp1.Realtime;
 using Company.RealtimeApp1.Users;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -108,7 +109,11 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
         }
 
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddFakeLogging());
-        builder.ConfigureTestServices(services => services.AddConsumer<EchoConsumer>(EchoConsumer.Pattern));
+        // The test-only consumers: echo (any user) and presence (members of an organization), so that the realtime
+        // layer's tests need no example consumer.
+        builder.ConfigureTestServices(services => services
+            .AddConsumer<EchoConsumer>(EchoConsumer.Pattern)
+            .AddConsumer<PresenceConsumer>(PresenceConsumer.Path, endpoint => endpoint.RequireAuthorization(OrganizationPolicies.Member)));
         if (_services is not null)
         {
             builder.ConfigureTestServices(_services);

@@ -28,7 +28,7 @@ public sealed class PasswordChangeTests(RealtimeApplication app) : IClassFixture
         var (userName, password) = await app.CreateUniqueUserAsync();
         var laptop = await app.SignInAsync(userName, password);
         var phone = await app.SignInAsync(userName, password);
-        await using var socket = await app.ConnectAsync("/ws/notifications", phone.AccessToken);
+        await using var socket = await app.ConnectAsync(EchoConsumer.Path, phone.AccessToken);
         await socket.ReceiveJsonAsync("welcome");
 
         using var response = await ChangeAsync(laptop.AccessToken, ("current_password", password), ("new_password", NewPassword));

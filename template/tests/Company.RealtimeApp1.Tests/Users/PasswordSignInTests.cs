@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Company.RealtimeApp1.Organizations;
 using Company.RealtimeApp1.Users;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -73,13 +74,14 @@ public sealed class PasswordSignInTests
     public async Task TheSignInDecoyIsNoOnesAccount()
     {
         using var app = new RealtimeApplication();
-        var admin = await app.CreateSignedInUserAsync(Role.Admin);
+        var admin = await app.CreateSignedInUserAsync();
+        var org = await app.CreateOrganizationAsync("decoy-" + Guid.NewGuid().ToString("N")[..8], (admin.UserName, OrganizationRole.Admin));
 
-        using var notified = await app.CreateClient(admin.Token).PostAsJsonAsync(
-            "/api/notifications", new { userId = SignInDecoy.Id, title = "hi", body = "" });
+        using var added = await app.CreateClient(admin.Token).PostAsJsonAsync(
+            $"/api/orgs/{org.Id}/members", new { userId = SignInDecoy.Id, role = "member" });
 
-        Assert.Equal(HttpStatusCode.BadRequest, notified.StatusCode);
-        Assert.Contains("No user has this id.", await notified.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, added.StatusCode);
+        Assert.Contains("No user has this id.", await added.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Company.RealtimeApp1.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261201203423_RefreshTokenFamilies")]
-    partial class RefreshTokenFamilies
+    [Migration("20261202020714_ExampleConsumers")]
+    partial class ExampleConsumers
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -112,7 +112,7 @@ namespace Company.RealtimeApp1.Data.Migrations
 
                     b.HasIndex("UserId", "Id");
 
-                    b.ToTable("Notifications");
+                    b.ToTable("Notifications", (string)null);
                 });
 
             modelBuilder.Entity("Company.RealtimeApp1.Consumers.OrganizationEvent", b =>
@@ -147,7 +147,7 @@ namespace Company.RealtimeApp1.Data.Migrations
 
                     b.HasIndex("OrganizationId", "Id");
 
-                    b.ToTable("OrganizationEvents");
+                    b.ToTable("OrganizationEvents", (string)null);
                 });
 
             modelBuilder.Entity("Company.RealtimeApp1.Organizations.Membership", b =>
