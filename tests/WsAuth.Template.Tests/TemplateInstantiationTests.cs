@@ -60,8 +60,6 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         Assert.Contains("<PackageReference Include=\"Microsoft.EntityFrameworkCore.Sqlite\" Version=\"10.0.*\" />", project, StringComparison.Ordinal);
         Assert.DoesNotContain("Npgsql", project, StringComparison.Ordinal);
         Assert.Contains("\"Default\": \"Data Source=app.db\"", ReadText(output.Path, "appsettings.json"), StringComparison.Ordinal);
-
-        await AssertBuildsWithoutWarningsAsync(output.Path);
     }
 
     [Fact]
@@ -78,10 +76,12 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
     }
 
     [Fact]
-    public async Task RedisFalseLeavesOutTheBackplaneAndBuilds()
+    public async Task RedisFalseLeavesOutTheBackplaneAndPassesItsTestsWithOneMinuteTokens()
     {
+        // One set for two options, to keep CI short: --token-minutes only writes appsettings.json (see
+        // TokenMinutesSetsTheAccessTokenLifetimeAndTouchesNothingElse), and the suite must pass with tokens that short.
         using var output = new TempDirectory("no-redis");
-        (await hive.InstantiateAsync(Name, output.Path, "--redis", "false")).AssertSucceeded();
+        (await hive.InstantiateAsync(Name, output.Path, "--redis", "false", "--token-minutes", "1")).AssertSucceeded();
 
         AssertGeneratedFiles(output.Path, includeTests: true, redis: false);
         Assert.DoesNotContain("StackExchange.Redis", ReadText(output.Path, $"{Name}.csproj"), StringComparison.Ordinal);
@@ -181,9 +181,8 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         var expected = ReadText(defaults.Path, "appsettings.json")
             .Replace("\"AccessTokenMinutes\": 15", "\"AccessTokenMinutes\": 1", StringComparison.Ordinal);
         Assert.Equal(expected, appsettings);
-
-        await AssertBuildsWithoutWarningsAsync(output.Path);
-        await AssertGeneratedTestsPassAsync(output.Path);
+        Assert.Equal(TemplateFiles.List(defaults.Path).Where(path => path != "appsettings.json").Select(path => (path, ReadText(defaults.Path, path).Length)),
+            TemplateFiles.List(output.Path).Where(path => path != "appsettings.json").Select(path => (path, ReadText(output.Path, path).Length)));
     }
 
     [Fact]

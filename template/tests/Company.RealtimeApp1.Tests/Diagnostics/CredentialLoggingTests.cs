@@ -37,7 +37,7 @@ public sealed class CredentialLoggingTests
     }
 
     [Theory]
-    [InlineData("GET /ws/notifications?access_token=abc.def&x=1", "GET /ws/notifications?access_token=[redacted]&x=1")]
+    [InlineData("GET /ws/chat?access_token=abc.def&x=1", "GET /ws/chat?access_token=[redacted]&x=1")]
     [InlineData("GET /ws?token=abc&ticket=K123", "GET /ws?token=[redacted]&ticket=[redacted]")]
     [InlineData("Authorization: Bearer abc.def-ghi", "Authorization: Bearer [redacted]")]
     [InlineData("Sec-WebSocket-Protocol: wsauth.v1, bearer.eyJa.eyJb.sig", "Sec-WebSocket-Protocol: wsauth.v1, bearer.[redacted]")]
@@ -50,8 +50,8 @@ public sealed class CredentialLoggingTests
     }
 
     [Theory]
-    [InlineData("GET /ws/notifications?%74icket=K1", "GET /ws/notifications?%74icket=[redacted]")]
-    [InlineData("GET /ws/notifications?ticke%74=K1&x=1", "GET /ws/notifications?ticke%74=[redacted]&x=1")]
+    [InlineData("GET /ws/chat?%74icket=K1", "GET /ws/chat?%74icket=[redacted]")]
+    [InlineData("GET /ws/chat?ticke%74=K1&x=1", "GET /ws/chat?ticke%74=[redacted]&x=1")]
     [InlineData("GET /me?%61%63%63%65%73%73%5F%74%6F%6B%65%6E=abc", "GET /me?%61%63%63%65%73%73%5F%74%6F%6B%65%6E=[redacted]")]
     [InlineData("GET /me?access%5Ftoken=abc", "GET /me?access%5Ftoken=[redacted]")]
     [InlineData("GET /me?access%5ftoken=abc", "GET /me?access%5ftoken=[redacted]")]
