@@ -3,6 +3,7 @@ using Company.RealtimeApp1.Auth;
 using Company.RealtimeApp1.Consumers;
 using Company.RealtimeApp1.Data;
 using Company.RealtimeApp1.Diagnostics;
+using Company.RealtimeApp1.Hosting;
 using Company.RealtimeApp1.Organizations;
 using Company.RealtimeApp1.Realtime;
 using Company.RealtimeApp1.Users;
@@ -34,6 +35,9 @@ builder.Services.AddAuthorization();
 builder.Services.AddRealtime(realtime => realtime.SessionCookie = SessionCookie.Name);
 builder.Services.AddConsumers();
 
+// Behind a reverse proxy: the client's address and scheme from the proxies listed under ForwardedHeaders
+builder.Services.AddTrustedProxies();
+
 // Errors as JSON problem details, never a stack trace; OpenAPI description of the HTTP API
 builder.Services.AddErrorResponses();
 builder.Services.AddOpenApi();
@@ -55,6 +59,7 @@ if (!await app.InitializeDatabaseAsync())
     return;
 }
 
+app.UseTrustedProxies();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseNoStoreResponses();

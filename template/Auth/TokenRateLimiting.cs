@@ -47,7 +47,7 @@ internal static class TokenRateLimiting
 
             limiter.AddPolicy(PerClientPolicy, context =>
             {
-                // Behind a proxy, configure the forwarded-headers middleware so this is the client's address.
+                // Behind a proxy, list it under ForwardedHeaders (Hosting/ForwardedHeaders.cs) so this is the client's address.
                 var client = ClientPartitionKey(context.Connection.RemoteIpAddress);
                 var options = context.RequestServices.GetRequiredService<IOptions<TokenRateLimitOptions>>().Value;
                 return RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
