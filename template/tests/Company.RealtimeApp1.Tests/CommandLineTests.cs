@@ -135,16 +135,16 @@ public sealed class CommandLineTests : IDisposable
         var tokens = await app.SignInAsync("dave", OldPassword);
         var organization = (await app.CreateClient(tokens.AccessToken).GetFromJsonAsync<Me>("/me"))!.Organizations.Single();
         await using var events = await app.ConnectAsync(PresenceConsumer.PathFor(organization.Id), tokens.AccessToken);
-        await using var notifications = await app.ConnectAsync(EchoConsumer.Path, tokens.AccessToken);
+        await using var userSocket = await app.ConnectAsync(EchoConsumer.Path, tokens.AccessToken);
         await events.ReceiveJsonAsync("welcome");
-        await notifications.ReceiveJsonAsync("welcome");
+        await userSocket.ReceiveJsonAsync("welcome");
 
         var removed = await RunAsync("", "orgs", "remove-member", "initech", "dave");
 
         Assert.Equal((0, "Removed 'dave' from 'initech'."), (removed.ExitCode, removed.Output));
         Assert.Equal((4003, "membership removed"), await events.ReceiveCloseAsync());
-        await notifications.SendJsonAsync(new { type = "ping" });
-        await notifications.ReceiveJsonAsync("pong");
+        await userSocket.SendJsonAsync(new { type = "ping" });
+        await userSocket.ReceiveJsonAsync("pong");
     }
 
     [Fact]

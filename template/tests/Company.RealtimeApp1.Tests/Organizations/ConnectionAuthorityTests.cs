@@ -100,14 +100,14 @@ public sealed class ConnectionAuthorityTests
     {
         using var app = RealtimeApplication.With(new() { ["WebSockets:RecheckInterval"] = "00:00:01" });
         var (org, _, member) = await CreateOrganizationAsync(app);
-        await using var notifications = await app.ConnectAsync(EchoConsumer.Path, member.Token);
+        await using var userSocket = await app.ConnectAsync(EchoConsumer.Path, member.Token);
         await using var events = await app.ConnectAsync(PresenceConsumer.PathFor(org), member.Token);
-        await notifications.ReceiveJsonAsync("welcome");
+        await userSocket.ReceiveJsonAsync("welcome");
         await events.ReceiveJsonAsync("welcome");
 
         await ChangeDatabaseAsync(app, db => db.Users.Where(u => u.Id == member.Id).ExecuteUpdateAsync(u => u.SetProperty(x => x.IsDisabled, true)));
 
-        Assert.Equal((4001, "credentials changed"), await notifications.ReceiveCloseAsync());
+        Assert.Equal((4001, "credentials changed"), await userSocket.ReceiveCloseAsync());
         Assert.Equal((4001, "credentials changed"), await events.ReceiveCloseAsync());
     }
 
@@ -130,17 +130,17 @@ public sealed class ConnectionAuthorityTests
     {
         using var app = RealtimeApplication.With(new() { ["WebSockets:RecheckInterval"] = "00:00:01" });
         var (org, _, member) = await CreateOrganizationAsync(app);
-        await using var notifications = await app.ConnectAsync(EchoConsumer.Path, member.Token);
+        await using var userSocket = await app.ConnectAsync(EchoConsumer.Path, member.Token);
         await using var events = await app.ConnectAsync(PresenceConsumer.PathFor(org), member.Token);
-        await notifications.ReceiveJsonAsync("welcome");
+        await userSocket.ReceiveJsonAsync("welcome");
         await events.ReceiveJsonAsync("welcome");
 
         await ChangeDatabaseAsync(app, db => db.Memberships.Where(m => m.UserId == member.Id).ExecuteDeleteAsync());
 
         Assert.Equal((4003, "membership removed"), await events.ReceiveCloseAsync());
-        Assert.True(await notifications.ReceivesNothingWithinAsync(TimeSpan.FromSeconds(2.5)));
-        await notifications.SendJsonAsync(new { type = "ping" });
-        await notifications.ReceiveJsonAsync("pong");
+        Assert.True(await userSocket.ReceivesNothingWithinAsync(TimeSpan.FromSeconds(2.5)));
+        await userSocket.SendJsonAsync(new { type = "ping" });
+        await userSocket.ReceiveJsonAsync("pong");
     }
 
     [Fact]

@@ -52,9 +52,9 @@ public sealed class MembershipSocketTests(RealtimeApplication app) : IClassFixtu
             (adminName, OrganizationRole.Admin), (memberName, OrganizationRole.Member));
         var memberId = new JsonWebToken(memberToken).Subject;
         await using var orgSocket = await app.ConnectAsync(PresenceConsumer.PathFor(org.Id), memberToken);
-        await using var notifications = await app.ConnectAsync(EchoConsumer.Path, memberToken);
+        await using var userSocket = await app.ConnectAsync(EchoConsumer.Path, memberToken);
         await orgSocket.ReceiveJsonAsync("welcome");
-        await notifications.ReceiveJsonAsync("welcome");
+        await userSocket.ReceiveJsonAsync("welcome");
 
         var started = DateTime.UtcNow;
         using var removed = await app.CreateClient(adminToken).DeleteAsync($"/api/orgs/{org.Id}/members/{memberId}");
@@ -63,7 +63,7 @@ public sealed class MembershipSocketTests(RealtimeApplication app) : IClassFixtu
         Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
         Assert.Equal((4003, "membership removed"), close);
         Assert.InRange(DateTime.UtcNow - started, TimeSpan.Zero, TimeSpan.FromSeconds(2));
-        await notifications.SendJsonAsync(new { type = "ping" });
-        await notifications.ReceiveJsonAsync("pong");
+        await userSocket.SendJsonAsync(new { type = "ping" });
+        await userSocket.ReceiveJsonAsync("pong");
     }
 }

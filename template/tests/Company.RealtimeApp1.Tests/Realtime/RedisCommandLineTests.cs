@@ -35,16 +35,16 @@ public sealed class RedisCommandLineTests
         var slug = "cli-" + Guid.NewGuid().ToString("N")[..8];
         var org = await cluster.A.CreateOrganizationAsync(slug, (member.UserName, OrganizationRole.Member));
         await using var events = await cluster.B.ConnectAsync(PresenceConsumer.PathFor(org.Id), member.Token);
-        await using var notifications = await cluster.B.ConnectAsync(EchoConsumer.Path, member.Token);
+        await using var userSocket = await cluster.B.ConnectAsync(EchoConsumer.Path, member.Token);
         await events.ReceiveJsonAsync("welcome");
-        await notifications.ReceiveJsonAsync("welcome");
+        await userSocket.ReceiveJsonAsync("welcome");
 
         var result = await RunAsync(cluster, "orgs", "remove-member", slug, member.UserName);
 
         Assert.Equal((0, $"Removed '{member.UserName}' from '{slug}'.", ""), result);
         Assert.Equal((4003, "membership removed"), await events.ReceiveCloseAsync());
-        await notifications.SendJsonAsync(new { type = "ping" });
-        await notifications.ReceiveJsonAsync("pong");
+        await userSocket.SendJsonAsync(new { type = "ping" });
+        await userSocket.ReceiveJsonAsync("pong");
     }
 
     /// <summary>A command against the cluster's database and its Redis.</summary>
