@@ -67,6 +67,11 @@ app.UseAuthorization();
 if (app.Environment.IsDevelopment())
 {
     app.MapOpenApi();
+#if (examples)
+    // The browser client and its demo page (wwwroot/): index.html at /, Development only
+    app.UseDefaultFiles();
+    app.UseStaticFiles();
+#endif
 }
 
 app.MapTokenEndpoints();
