@@ -67,11 +67,9 @@ app.UseAuthorization();
 if (app.Environment.IsDevelopment())
 {
     app.MapOpenApi();
-#if (examples)
-    // The browser client and its demo page (wwwroot/): index.html at /, Development only
+    // The browser client and its demo page (wwwroot/wsauth.js, index.html) at /, in Development only
     app.UseDefaultFiles();
     app.UseStaticFiles();
-#endif
 }
 
 app.MapTokenEndpoints();

@@ -130,6 +130,9 @@ export class WsAuthClient extends EventTarget {
   /** @type {string | null} */ #access = null;
   /** @type {string | null} */ #refresh = null;
   /** @type {Promise<boolean> | null} */ #refreshing = null;
+  /** When the access token was obtained, and how long it lasts (ms). */ #obtainedAt = 0;
+  #lifetimeMs = 0;
+  /** @type {ReturnType<typeof setTimeout> | null} */ #refreshTimer = null;
   /** @type {Map<string, Stream>} */ #streams = new Map();
   #baseUrl;
   #fetch;
@@ -302,12 +305,20 @@ export class WsAuthClient extends EventTarget {
    * @param {Stream} stream
    */
   async tokenExpiring(stream) {
-    if (stream.token === this.#access && !(await this.refresh())) {
+    if (stream.token !== this.#access) {
+      this.#handOut(); // already refreshed: this socket just has not been told
       return;
     }
-    for (const open of this.#streams.values()) {
-      open.sendRefresh(this.#access);
+    // Never before half the token's life: a warning lead as long as the token would refresh in a loop.
+    const wait = this.#obtainedAt + this.#lifetimeMs / 2 - Date.now();
+    if (wait > 0) {
+      this.#refreshTimer ??= setTimeout(() => {
+        this.#refreshTimer = null;
+        void this.#refreshAndHandOut();
+      }, wait);
+      return;
     }
+    await this.#refreshAndHandOut();
   }
 
   /**
@@ -330,6 +341,19 @@ export class WsAuthClient extends EventTarget {
   }
 
   // ---- private ----
+
+  async #refreshAndHandOut() {
+    if (await this.refresh()) {
+      this.#handOut();
+    }
+  }
+
+  /** Sends the current access token to every open socket still on an older one. */
+  #handOut() {
+    for (const open of this.#streams.values()) {
+      open.sendRefresh(this.#access);
+    }
+  }
 
   async #doRefresh() {
     if (!this.#refresh) {
@@ -354,6 +378,8 @@ export class WsAuthClient extends EventTarget {
     const body = /** @type {TokenResponse} */ (await this.#post("/token", fields));
     this.#access = body.access_token;
     this.#refresh = body.refresh_token;
+    this.#obtainedAt = Date.now();
+    this.#lifetimeMs = body.expires_in * 1000;
   }
 
   /**
@@ -401,6 +427,10 @@ export class WsAuthClient extends EventTarget {
   #forget() {
     this.#access = null;
     this.#refresh = null;
+    if (this.#refreshTimer !== null) {
+      clearTimeout(this.#refreshTimer);
+      this.#refreshTimer = null;
+    }
   }
 
   /**

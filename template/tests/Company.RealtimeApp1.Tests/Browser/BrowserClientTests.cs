@@ -10,7 +10,7 @@ namespace Company.RealtimeApp1.Tests.Browser;
 public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
 {
     [Fact]
-    public async Task Browser_a_notification_alice_sends_appears_on_bobs_page()
+    public async Task ANotificationAliceSendsAppearsOnBobsPage()
     {
         await using var server = await DevelopmentServer.StartAsync();
         var alice = await server.SignInAsync("alice");
@@ -26,11 +26,18 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
             await browser.ExpectTextsAsync(browser.Notifications, "Deploy finished: v2 is live");
             await Expect(browser.Page.GetByTestId("notification")).ToHaveAttributeAsync("data-id", id.ToString());
             await browser.ExpectStateAsync("notifications", "open");
+
+            // A member publishes to the organization from the page's form; the event comes back on its stream.
+            await browser.Page.GetByTestId("publish-type").FillAsync("chat");
+            await browser.Page.GetByTestId("publish-data").FillAsync("""{"text":"hi from the page"}""");
+            await browser.Page.GetByTestId("publish-submit").ClickAsync();
+            await Expect(browser.Page.GetByTestId("publish-result")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^Published event \d+\.$"));
+            await browser.ExpectTextsAsync(browser.Events("acme"), """bob · chat: {"text":"hi from the page"}""");
         });
     }
 
     [Fact]
-    public async Task Browser_after_a_server_restart_the_page_resumes_and_shows_what_was_sent_meanwhile_exactly_once()
+    public async Task AfterAServerRestartThePageResumesAndShowsWhatWasSentMeanwhileExactlyOnce()
     {
         await using var server = await DevelopmentServer.StartAsync();
         var alice = await server.SignInAsync("alice");
@@ -97,7 +104,7 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
     }
 
     [Fact]
-    public async Task Browser_a_removed_member_s_page_shows_the_org_stream_forbidden_and_stops_reconnecting_to_it()
+    public async Task ARemovedMembersPageShowsTheOrgStreamForbiddenAndStopsReconnectingToIt()
     {
         await using var server = await DevelopmentServer.StartAsync();
         var alice = await server.SignInAsync("alice");

@@ -9,7 +9,7 @@ namespace Company.RealtimeApp1.Tests.Browser;
 public sealed class BrowserTokenRefreshTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
 {
     [Fact]
-    public async Task Browser_with_one_minute_tokens_the_page_stays_connected_past_the_first_token_s_expiry()
+    public async Task WithOneMinuteTokensThePageStaysConnectedPastTheFirstTokensExpiry()
     {
         await using var server = await DevelopmentServer.StartAsync(new()
         {

@@ -174,6 +174,8 @@ public sealed class DevelopmentServer : IAsyncDisposable
             builder.UseSetting("RateLimiting:Token:PerClient", "100000");
             builder.UseSetting("RateLimiting:Token:PerUsername", "100000");
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            // The tests' own token lifetime, whatever --token-minutes the app was generated with; a test may set its own.
+            builder.UseSetting("Jwt:AccessTokenMinutes", "15");
             foreach (var (key, value) in _settings)
             {
                 builder.UseSetting(key, value);
