@@ -292,7 +292,10 @@ export class WsAuthClient extends EventTarget {
     return { signedOut: true };
   }
 
-  /** @internal The ws:// or wss:// address of `path`. */
+  /**
+   * @internal The ws:// or wss:// address of `path`.
+   * @param {string} path
+   */
   socketUrl(path) {
     const url = new URL(path, this.#baseUrl || globalThis.location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
@@ -672,11 +675,9 @@ export class Stream {
     this.state = state;
     /** @type {StateDetail} */
     const detail = { stream: this.#path, state };
-    for (const [key, value] of Object.entries(extra)) {
-      if (value !== undefined) {
-        detail[key] = value;
-      }
-    }
+    if (extra.code !== undefined) detail.code = extra.code;
+    if (extra.reason !== undefined) detail.reason = extra.reason;
+    if (extra.delayMs !== undefined) detail.delayMs = extra.delayMs;
     this.#client.emit("state", detail);
   }
 }

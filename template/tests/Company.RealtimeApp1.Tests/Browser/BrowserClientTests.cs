@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace Company.RealtimeApp1.Tests.Browser;
@@ -104,6 +105,44 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
     }
 
     [Fact]
+    public async Task ANotificationThatReachesThePageTwiceIsShownOnce()
+    {
+        await using var server = await DevelopmentServer.StartAsync();
+        var alice = await server.SignInAsync("alice");
+        var (bob, _) = await server.MeAsync(await server.SignInAsync("bob"));
+        await using var browser = await BrowserPage.OpenAsync(chromium, server);
+
+        // Between the page and the server, every notification frame is delivered twice.
+        var duplicated = 0;
+        await browser.Page.RouteWebSocketAsync(url => new Uri(url).AbsolutePath == "/ws/notifications", socket =>
+        {
+            var toServer = socket.ConnectToServer();
+            socket.OnMessage(frame => Forward(frame, toServer));
+            toServer.OnMessage(frame =>
+            {
+                Forward(frame, socket);
+                if (frame.Text?.StartsWith("""{"type":"notification""", StringComparison.Ordinal) == true)
+                {
+                    Interlocked.Increment(ref duplicated);
+                    Forward(frame, socket);
+                }
+            });
+        });
+
+        await browser.RunAsync(async () =>
+        {
+            await browser.SignInAsync("bob", "notifications", "org-acme");
+
+            await server.NotifyAsync(alice, bob, "Once", "one");
+            await server.NotifyAsync(alice, bob, "Once", "two");
+            await server.NotifyAsync(alice, bob, "Once", "three");
+
+            await browser.ExpectTextsAsync(browser.Notifications, "Once: one", "Once: two", "Once: three");
+            Assert.Equal(3, Volatile.Read(ref duplicated));
+        });
+    }
+
+    [Fact]
     public async Task ARemovedMembersPageShowsTheOrgStreamForbiddenAndStopsReconnectingToIt()
     {
         await using var server = await DevelopmentServer.StartAsync();
@@ -137,6 +176,43 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
             await server.NotifyAsync(alice, bob, "Still", "here");
             await browser.ExpectTextsAsync(browser.Notifications, "Still: here");
         });
+    }
+
+    [Fact]
+    public async Task WhenThePasswordChangesElsewhereThePageReportsSignedOutAndStopsReconnecting()
+    {
+        await using var server = await DevelopmentServer.StartAsync();
+        var bobElsewhere = await server.SignInAsync("bob");
+        await using var browser = await BrowserPage.OpenAsync(chromium, server);
+
+        await browser.RunAsync(async () =>
+        {
+            await browser.SignInAsync("bob", "notifications", "org-acme");
+            var sockets = browser.SocketPaths.Count;
+            var tickets = browser.TicketRequests;
+
+            // Every other session of bob ends: his sockets close 4001 and his refresh tokens are revoked.
+            await server.ChangePasswordAsync(bobElsewhere, "bob-dev-password", "bob-new-password");
+
+            await Expect(browser.Page.GetByTestId("signin-error")).ToHaveTextAsync("Your session ended; sign in again.");
+            await Expect(browser.Page.GetByTestId("signin-section")).ToBeVisibleAsync();
+            await Expect(browser.Page.GetByTestId("session")).ToBeHiddenAsync();
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            Assert.Equal(tickets, browser.TicketRequests);
+            Assert.Equal(sockets, browser.SocketPaths.Count);
+        });
+    }
+
+    private static void Forward(IWebSocketFrame frame, IWebSocketRoute to)
+    {
+        if (frame.Text is { } text)
+        {
+            to.Send(text);
+        }
+        else
+        {
+            to.Send(frame.Binary!);
+        }
     }
 
     private static string? SinceOf(Uri url) => QueryHelpers.ParseQuery(url.Query).TryGetValue("since", out var since) ? since.ToString() : null;

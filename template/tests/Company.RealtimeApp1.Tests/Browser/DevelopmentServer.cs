@@ -119,6 +119,18 @@ public sealed class DevelopmentServer : IAsyncDisposable
         Assert.True(response.IsSuccessStatusCode, $"DELETE member answered {(int)response.StatusCode}");
     }
 
+    /// <summary>Changes the password with <c>POST /me/password</c>: every other session of the user ends.</summary>
+    public async Task ChangePasswordAsync(string accessToken, string currentPassword, string newPassword)
+    {
+        using var client = CreateClient(accessToken);
+        using var response = await client.PostAsync("/me/password", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["current_password"] = currentPassword,
+            ["new_password"] = newPassword,
+        }));
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
