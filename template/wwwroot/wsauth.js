@@ -98,6 +98,9 @@
  * @property {"signout" | "refresh_failed"} reason
  */
 
+/** A connection that stayed open this long starts its back-off from the beginning again. */
+const STABLE_MS = 10000;
+
 /** Close codes after which a stream reconnects with back-off. */
 const RETRY_CODES = new Set([1001, 1006, 1011, 1012, 1013, 4029]);
 
@@ -453,6 +456,7 @@ export class Stream {
   /** @type {WebSocket | null} */ #socket = null;
   /** @type {ReturnType<typeof setTimeout> | null} */ #timer = null;
   #attempt = 0;
+  /** When the current socket was welcomed (0: it was not). */ #openedAt = 0;
   #stopped = false;
   #client;
   #path;
@@ -567,7 +571,7 @@ export class Stream {
   #receive(message) {
     switch (message.type) {
       case "welcome":
-        this.#attempt = 0;
+        this.#openedAt = Date.now();
         this.#setState("open");
         break;
       case "auth.expiring":
@@ -599,6 +603,12 @@ export class Stream {
     if (this.#stopped) {
       return;
     }
+    // Back-off grows across sockets that are refused or dropped at once (e.g. 4029 "too many
+    // connections" right after the handshake), and starts over after one that stayed up.
+    if (this.#openedAt !== 0 && Date.now() - this.#openedAt >= STABLE_MS) {
+      this.#attempt = 0;
+    }
+    this.#openedAt = 0;
     if (code === 4003) {
       this.#client.emit("error", { stream: this.#path, error: "forbidden", detail: reason });
       this.#stop("forbidden", code, reason);
