@@ -72,6 +72,9 @@ app.UseAuthorization();
 if (app.Environment.IsDevelopment())
 {
     app.MapOpenApi();
+    // The browser client and its demo page (wwwroot/wsauth.js, index.html) at /, in Development only
+    app.UseDefaultFiles();
+    app.UseStaticFiles();
 }
 
 app.MapTokenEndpoints();

@@ -1,0 +1,219 @@
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Company.RealtimeApp1.Tests.Browser;
+
+/// <summary>
+/// The development page and <c>wwwroot/wsauth.js</c> in a real Chromium against the app on a real port:
+/// live delivery, resume after a restart, and a removed member's stream that stays stopped.
+/// </summary>
+public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
+{
+    [Fact]
+    public async Task ANotificationAliceSendsAppearsOnBobsPage()
+    {
+        await using var server = await DevelopmentServer.StartAsync();
+        var alice = await server.SignInAsync("alice");
+        var (bob, _) = await server.MeAsync(await server.SignInAsync("bob"));
+        await using var browser = await BrowserPage.OpenAsync(chromium, server);
+
+        await browser.RunAsync(async () =>
+        {
+            await browser.SignInAsync("bob", "notifications", "org-acme");
+
+            var id = await server.NotifyAsync(alice, bob, "Deploy finished", "v2 is live");
+
+            await browser.ExpectTextsAsync(browser.Notifications, "Deploy finished: v2 is live");
+            await Expect(browser.Page.GetByTestId("notification")).ToHaveAttributeAsync("data-id", id.ToString());
+            await browser.ExpectStateAsync("notifications", "open");
+
+            // A member publishes to the organization from the page's form; the event comes back on its stream.
+            await browser.Page.GetByTestId("publish-type").FillAsync("chat");
+            await browser.Page.GetByTestId("publish-data").FillAsync("""{"text":"hi from the page"}""");
+            await browser.Page.GetByTestId("publish-submit").ClickAsync();
+            await Expect(browser.Page.GetByTestId("publish-result")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^Published event \d+\.$"));
+            await browser.ExpectTextsAsync(browser.Events("acme"), """bob · chat: {"text":"hi from the page"}""");
+        });
+    }
+
+    [Fact]
+    public async Task AfterAServerRestartThePageResumesAndShowsWhatWasSentMeanwhileExactlyOnce()
+    {
+        await using var server = await DevelopmentServer.StartAsync();
+        var alice = await server.SignInAsync("alice");
+        var (bob, organizations) = await server.MeAsync(await server.SignInAsync("bob"));
+        var acme = organizations["acme"];
+        await using var browser = await BrowserPage.OpenAsync(chromium, server);
+
+        await browser.RunAsync(async () =>
+        {
+            await browser.SignInAsync("bob", "notifications", "org-acme");
+            var before = await server.NotifyAsync(alice, bob, "Before", "the restart");
+            var eventBefore = await server.PublishAsync(alice, acme, "chat", new { text = "before" });
+            await browser.ExpectTextsAsync(browser.Notifications, "Before: the restart");
+            await browser.ExpectTextsAsync(browser.Events("acme"), """alice · chat: {"text":"before"}""");
+
+            // Hold the page's ticket requests, so that it cannot reconnect until everything below is stored.
+            var held = 0;
+            var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await browser.Page.RouteAsync("**/ws/ticket", async route =>
+            {
+                Interlocked.Increment(ref held);
+                await release.Task;
+                await route.ContinueAsync();
+            });
+            var socketsBefore = browser.SocketPaths.Count;
+
+            await server.RestartAsync();
+
+            await Expect(browser.Stream("notifications")).ToHaveAttributeAsync("data-last-close", "1001");
+            await Expect(browser.Stream("org-acme")).ToHaveAttributeAsync("data-last-close", "1001");
+            await browser.ExpectStateAsync("notifications", "reconnecting");
+            await browser.ExpectStateAsync("org-acme", "reconnecting");
+            await Eventually.HoldsAsync(() => Volatile.Read(ref held) == 2);
+
+            alice = await server.SignInAsync("alice");
+            var first = await server.NotifyAsync(alice, bob, "While away", "one");
+            var second = await server.NotifyAsync(alice, bob, "While away", "two");
+            var eventWhileAway = await server.PublishAsync(alice, acme, "chat", new { text = "while away" });
+            Assert.Equal(socketsBefore, browser.SocketPaths.Count); // nothing reconnected yet
+
+            release.SetResult();
+
+            await browser.ExpectStateAsync("notifications", "open");
+            await browser.ExpectStateAsync("org-acme", "open");
+            await browser.ExpectTextsAsync(browser.Notifications, "Before: the restart", "While away: one", "While away: two");
+            await browser.ExpectTextsAsync(browser.Events("acme"), """alice · chat: {"text":"before"}""", """alice · chat: {"text":"while away"}""");
+
+            // The reconnects asked for what came after the last id each stream had shown.
+            var reconnects = browser.SocketPaths.Skip(socketsBefore).Select(p => new Uri(new Uri("http://page"), p)).ToList();
+            Assert.Equal(2, reconnects.Count);
+            Assert.Equal(before.ToString(), SinceOf(reconnects.Single(u => u.AbsolutePath == "/ws/notifications")));
+            Assert.Equal(eventBefore.ToString(), SinceOf(reconnects.Single(u => u.AbsolutePath == $"/ws/events/{acme}")));
+
+            // Live again, and no duplicate came before the next message.
+            var live = await server.NotifyAsync(alice, bob, "Live", "again");
+            await browser.ExpectTextsAsync(browser.Notifications, "Before: the restart", "While away: one", "While away: two", "Live: again");
+            Assert.Equal(
+                new[] { before, first, second, live }.Select(id => id.ToString()),
+                await browser.Page.GetByTestId("notification").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.id)"));
+            Assert.Equal(
+                new[] { eventBefore, eventWhileAway }.Select(id => id.ToString()),
+                await browser.Page.GetByTestId("org-event").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.id)"));
+        });
+    }
+
+    [Fact]
+    public async Task ANotificationThatReachesThePageTwiceIsShownOnce()
+    {
+        await using var server = await DevelopmentServer.StartAsync();
+        var alice = await server.SignInAsync("alice");
+        var (bob, _) = await server.MeAsync(await server.SignInAsync("bob"));
+        await using var browser = await BrowserPage.OpenAsync(chromium, server);
+
+        // Between the page and the server, every notification frame is delivered twice.
+        var duplicated = 0;
+        await browser.Page.RouteWebSocketAsync(url => new Uri(url).AbsolutePath == "/ws/notifications", socket =>
+        {
+            var toServer = socket.ConnectToServer();
+            socket.OnMessage(frame => Forward(frame, toServer));
+            toServer.OnMessage(frame =>
+            {
+                Forward(frame, socket);
+                if (frame.Text?.StartsWith("""{"type":"notification""", StringComparison.Ordinal) == true)
+                {
+                    Interlocked.Increment(ref duplicated);
+                    Forward(frame, socket);
+                }
+            });
+        });
+
+        await browser.RunAsync(async () =>
+        {
+            await browser.SignInAsync("bob", "notifications", "org-acme");
+
+            await server.NotifyAsync(alice, bob, "Once", "one");
+            await server.NotifyAsync(alice, bob, "Once", "two");
+            await server.NotifyAsync(alice, bob, "Once", "three");
+
+            await browser.ExpectTextsAsync(browser.Notifications, "Once: one", "Once: two", "Once: three");
+            Assert.Equal(3, Volatile.Read(ref duplicated));
+        });
+    }
+
+    [Fact]
+    public async Task ARemovedMembersPageShowsTheOrgStreamForbiddenAndStopsReconnectingToIt()
+    {
+        await using var server = await DevelopmentServer.StartAsync();
+        var alice = await server.SignInAsync("alice");
+        var (bob, organizations) = await server.MeAsync(await server.SignInAsync("bob"));
+        var acme = organizations["acme"];
+        await using var browser = await BrowserPage.OpenAsync(chromium, server);
+
+        await browser.RunAsync(async () =>
+        {
+            await browser.SignInAsync("bob", "notifications", "org-acme");
+            var tickets = browser.TicketRequests;
+            var sockets = browser.SocketPaths.Count;
+            Assert.Equal(2, tickets);
+            Assert.Equal(2, sockets);
+
+            await server.RemoveMemberAsync(alice, acme, bob);
+
+            await browser.ExpectStateAsync("org-acme", "forbidden");
+            await Expect(browser.Stream("org-acme")).ToHaveAttributeAsync("data-last-close", "4003");
+            await Expect(browser.Stream("org-acme")).ToHaveTextAsync("acme events: forbidden");
+
+            // A few seconds later: no ticket asked for, no socket opened, and the notifications stream still open.
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            await browser.ExpectStateAsync("org-acme", "forbidden");
+            Assert.Equal(tickets, browser.TicketRequests);
+            Assert.Equal(sockets, browser.SocketPaths.Count);
+            await browser.ExpectStateAsync("notifications", "open");
+            await Expect(browser.Stream("notifications")).Not.ToHaveAttributeAsync("data-last-close", new System.Text.RegularExpressions.Regex("."));
+
+            await server.NotifyAsync(alice, bob, "Still", "here");
+            await browser.ExpectTextsAsync(browser.Notifications, "Still: here");
+        });
+    }
+
+    [Fact]
+    public async Task WhenThePasswordChangesElsewhereThePageReportsSignedOutAndStopsReconnecting()
+    {
+        await using var server = await DevelopmentServer.StartAsync();
+        var bobElsewhere = await server.SignInAsync("bob");
+        await using var browser = await BrowserPage.OpenAsync(chromium, server);
+
+        await browser.RunAsync(async () =>
+        {
+            await browser.SignInAsync("bob", "notifications", "org-acme");
+            var sockets = browser.SocketPaths.Count;
+            var tickets = browser.TicketRequests;
+
+            // Every other session of bob ends: his sockets close 4001 and his refresh tokens are revoked.
+            await server.ChangePasswordAsync(bobElsewhere, "bob-dev-password", "bob-new-password");
+
+            await Expect(browser.Page.GetByTestId("signin-error")).ToHaveTextAsync("Your session ended; sign in again.");
+            await Expect(browser.Page.GetByTestId("signin-section")).ToBeVisibleAsync();
+            await Expect(browser.Page.GetByTestId("session")).ToBeHiddenAsync();
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            Assert.Equal(tickets, browser.TicketRequests);
+            Assert.Equal(sockets, browser.SocketPaths.Count);
+        });
+    }
+
+    private static void Forward(IWebSocketFrame frame, IWebSocketRoute to)
+    {
+        if (frame.Text is { } text)
+        {
+            to.Send(text);
+        }
+        else
+        {
+            to.Send(frame.Binary!);
+        }
+    }
+
+    private static string? SinceOf(Uri url) => QueryHelpers.ParseQuery(url.Query).TryGetValue("since", out var since) ? since.ToString() : null;
+}

@@ -1,0 +1,50 @@
+using static Microsoft.Playwright.Assertions;
+
+namespace Company.RealtimeApp1.Tests.Browser;
+
+/// <summary>
+/// With one-minute access tokens, the page refreshes on <c>auth.expiring</c> and its sockets outlive the first
+/// token. A class of its own, so that its minute runs beside the other browser tests.
+/// </summary>
+public sealed class BrowserTokenRefreshTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
+{
+    [Fact]
+    public async Task WithOneMinuteTokensThePageStaysConnectedPastTheFirstTokensExpiry()
+    {
+        await using var server = await DevelopmentServer.StartAsync(new()
+        {
+            ["Jwt:AccessTokenMinutes"] = "1",
+            ["WebSockets:ExpiryWarning"] = "00:00:20",
+        });
+        var (bob, _) = await server.MeAsync(await server.SignInAsync("bob"));
+        await using var browser = await BrowserPage.OpenAsync(chromium, server);
+
+        await browser.RunAsync(async () =>
+        {
+            var signedIn = DateTime.UtcNow;
+            await browser.SignInAsync("bob", "notifications", "org-acme");
+
+            // auth.expiring about 40 s in: the page refreshes the token and hands it to both sockets.
+            await Expect(browser.Stream("notifications")).ToHaveAttributeAsync("data-refreshes", "1", new() { Timeout = 90_000 });
+            await Expect(browser.Stream("org-acme")).ToHaveAttributeAsync("data-refreshes", "1", new() { Timeout = 30_000 });
+
+            // Past the first token's expiry (a minute after the sign-in, plus a margin).
+            var expired = signedIn + TimeSpan.FromSeconds(65);
+            if (expired > DateTime.UtcNow)
+            {
+                await Task.Delay(expired - DateTime.UtcNow);
+            }
+
+            var alice = await server.SignInAsync("alice"); // tokens last a minute
+            await server.NotifyAsync(alice, bob, "After", "the first token expired");
+            await browser.ExpectTextsAsync(browser.Notifications, "After: the first token expired");
+            await browser.ExpectStateAsync("notifications", "open");
+            await browser.ExpectStateAsync("org-acme", "open");
+            // Never closed (no 4001), never reconnected: the two sockets of the sign-in, one ticket each.
+            await Expect(browser.Stream("notifications")).Not.ToHaveAttributeAsync("data-last-close", new System.Text.RegularExpressions.Regex("."));
+            await Expect(browser.Stream("org-acme")).Not.ToHaveAttributeAsync("data-last-close", new System.Text.RegularExpressions.Regex("."));
+            Assert.Equal(2, browser.SocketPaths.Count);
+            Assert.Equal(2, browser.TicketRequests);
+        });
+    }
+}
