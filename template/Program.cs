@@ -72,9 +72,11 @@ app.UseAuthorization();
 if (app.Environment.IsDevelopment())
 {
     app.MapOpenApi();
+#if (examples)
     // The browser client and its demo page (wwwroot/wsauth.js, index.html) at /, in Development only
     app.UseDefaultFiles();
     app.UseStaticFiles();
+#endif
 }
 
 app.MapTokenEndpoints();
