@@ -117,6 +117,21 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         await AssertGeneratedTestsPassAsync(output.Path);
     }
 
+    [Fact]
+    public async Task TheSmallestAppBuildsOnPostgresWithoutExamplesRedisOrTests()
+    {
+        using var output = new TempDirectory("smallest");
+        (await hive.InstantiateAsync(Name, output.Path, "--examples", "false", "--redis", "false", "--tests", "false", "--database", "postgres")).AssertSucceeded();
+
+        AssertGeneratedFiles(output.Path, includeTests: false, database: "postgres", redis: false, examples: false);
+        var migrations = Directory.GetFiles(Path.Combine(output.Path, "Data/Migrations/Postgres")).Select(path => Path.GetFileName(path)!).ToList();
+        Assert.Contains(migrations, file => file.EndsWith("_InitialCreate.cs", StringComparison.Ordinal));
+        Assert.DoesNotContain(migrations, file => file.Contains("ExampleConsumers", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(output.Path, "Data/Migrations/AppDbContextModelSnapshot.cs")), "SQLite's migrations were generated.");
+
+        await AssertBuildsWithoutWarningsAsync(output.Path);
+    }
+
     /// <summary>
     /// Every combination of the options that choose files writes exactly its files, with no template directive
     /// or symbol left in any of them (the sets above also build and run their tests).
