@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Company.RealtimeApp1.Data;
 
 /// <summary>
-/// Stores stream messages (a notification, an org event: any entity of <typeparamref name="TContext"/>) and
+/// Stores stream messages (any stored-message entity of <typeparamref name="TContext"/>) and
 /// then publishes them, through one writer. The writer commits whatever is waiting, up to 256, in one
 /// transaction (a group commit: under load, a hundred messages cost one commit, not a hundred) and
 /// starts the batch's publishes in id order, so that the live stream never shows a later id before an

@@ -71,6 +71,7 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         AssertGeneratedFiles(output.Path, includeTests: false);
         Assert.False(Directory.Exists(Path.Combine(output.Path, "tests")), "The tests folder was generated.");
         Assert.DoesNotContain("Tests.csproj", ReadText(output.Path, $"{Name}.slnx"), StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"(?i)\btests?\b", ReadText(output.Path, "README.md"));
 
         await AssertBuildsWithoutWarningsAsync(output.Path);
     }
@@ -106,7 +107,7 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         // No example consumer, endpoint, entity, setting or page is left anywhere, docs and tests included.
         var mentions = TemplateFiles.List(output.Path)
             .SelectMany(path => File.ReadLines(Path.Combine(output.Path, path)).Select((line, index) => (path, line, number: index + 1)))
-            .Where(hit => ExampleNames.Any(example => hit.line.Contains(example, StringComparison.Ordinal)))
+            .Where(hit => ExampleNames.Any(example => hit.line.Contains(example, StringComparison.OrdinalIgnoreCase)))
             .Select(hit => $"{hit.path}:{hit.number}: {hit.line.Trim()}")
             .ToList();
         Assert.True(mentions.Count == 0, $"The examples survived --examples false:{Environment.NewLine}{string.Join(Environment.NewLine, mentions)}");
@@ -118,12 +119,13 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
     }
 
     [Fact]
-    public async Task TheSmallestAppBuildsOnPostgresWithoutExamplesRedisOrTests()
+    public async Task TheLeanestAppBuildsWithItsTestsOnPostgresWithoutExamplesOrRedis()
     {
-        using var output = new TempDirectory("smallest");
-        (await hive.InstantiateAsync(Name, output.Path, "--examples", "false", "--redis", "false", "--tests", "false", "--database", "postgres")).AssertSucceeded();
+        // Every option off at once (but the tests, so that their conditionals compile in this combination too).
+        using var output = new TempDirectory("leanest");
+        (await hive.InstantiateAsync(Name, output.Path, "--examples", "false", "--redis", "false", "--database", "postgres")).AssertSucceeded();
 
-        AssertGeneratedFiles(output.Path, includeTests: false, database: "postgres", redis: false, examples: false);
+        AssertGeneratedFiles(output.Path, includeTests: true, database: "postgres", redis: false, examples: false);
         var migrations = Directory.GetFiles(Path.Combine(output.Path, "Data/Migrations/Postgres")).Select(path => Path.GetFileName(path)!).ToList();
         Assert.Contains(migrations, file => file.EndsWith("_InitialCreate.cs", StringComparison.Ordinal));
         Assert.DoesNotContain(migrations, file => file.Contains("ExampleConsumers", StringComparison.Ordinal));
@@ -176,7 +178,7 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
 
     // What only the example consumers name: their endpoints, entities, stream kinds and setting.
     private static readonly string[] ExampleNames =
-        ["/ws/notifications", "/ws/events", "/api/notifications", "/events", "Notification", "OrganizationEvent", "OrgHistory", "wsauth.js", "index.html"];
+        ["/ws/notifications", "/ws/events", "/api/notifications", "/events", "notification", "OrganizationEvent", "org.event", "OrgHistory", "wsauth.js", "index.html"];
 
     // A conditional of any of the template's syntaxes (C#, MSBuild/Markdown, JSON, .http), or a computed or generated symbol of template.json.
     private static readonly Regex TemplateDirective =
@@ -191,13 +193,27 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         (await hive.InstantiateAsync(Name, defaults.Path)).AssertSucceeded();
 
         AssertGeneratedFiles(output.Path, includeTests: true);
-        var appsettings = ReadText(output.Path, "appsettings.json");
-        Assert.Matches(@"""AccessTokenMinutes"": 1\b", appsettings);
-        var expected = ReadText(defaults.Path, "appsettings.json")
-            .Replace("\"AccessTokenMinutes\": 15", "\"AccessTokenMinutes\": 1", StringComparison.Ordinal);
-        Assert.Equal(expected, appsettings);
-        Assert.Equal(TemplateFiles.List(defaults.Path).Where(path => path != "appsettings.json").Select(path => (path, ReadText(defaults.Path, path).Length)),
-            TemplateFiles.List(output.Path).Where(path => path != "appsettings.json").Select(path => (path, ReadText(output.Path, path).Length)));
+        Assert.Matches(@"""AccessTokenMinutes"": 1\b", ReadText(output.Path, "appsettings.json"));
+        // The default changes where the code, appsettings.json and the README state it (so the generated
+        // ReadmeConfigurationTests hold), and nothing else does: other files differ only in generated values.
+        var changed = new Dictionary<string, (string From, string To)>
+        {
+            ["appsettings.json"] = ("\"AccessTokenMinutes\": 15", "\"AccessTokenMinutes\": 1"),
+            ["Auth/JwtOptions.cs"] = ("public int AccessTokenMinutes { get; set; } = 15;", "public int AccessTokenMinutes { get; set; } = 1;"),
+            ["README.md"] = ("| `Jwt:AccessTokenMinutes` | `15` |", "| `Jwt:AccessTokenMinutes` | `1` |"),
+        };
+        foreach (var (path, (from, to)) in changed)
+        {
+            var expected = ReadText(defaults.Path, path);
+            Assert.Contains(from, expected, StringComparison.Ordinal);
+            var port = ReadPort(defaults.Path).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(
+                expected.Replace(from, to, StringComparison.Ordinal).Replace(port, "PORT", StringComparison.Ordinal),
+                ReadText(output.Path, path).Replace(ReadPort(output.Path).ToString(System.Globalization.CultureInfo.InvariantCulture), "PORT", StringComparison.Ordinal));
+        }
+
+        Assert.Equal(TemplateFiles.List(defaults.Path).Where(path => !changed.ContainsKey(path)).Select(path => (path, ReadText(defaults.Path, path).Length)),
+            TemplateFiles.List(output.Path).Where(path => !changed.ContainsKey(path)).Select(path => (path, ReadText(output.Path, path).Length)));
     }
 
     [Fact]

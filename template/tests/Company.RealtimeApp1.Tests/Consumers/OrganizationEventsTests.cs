@@ -233,6 +233,34 @@ public sealed class OrganizationEventsTests(RealtimeApplication app) : IClassFix
 
     private sealed record TestOrg(Guid Id, string Slug);
 
+    // The realtime layer's membership tests run on the test-only presence consumer; these two hold the example
+    // endpoint itself to SPEC §3 (members only; a removal closes the socket 4003 within 2 s).
+    [Fact]
+    public async Task ANonMemberIsRefusedOnTheEventsEndpointWith4003()
+    {
+        var (org, _, _) = await CreateOrganizationAsync();
+        var outsider = await app.CreateSignedInUserAsync();
+
+        await using var socket = await app.ConnectAsync($"/ws/events/{org.Id}", outsider.Token);
+
+        await socket.AssertRefusedAsync(403, "forbidden", "You are not a member of this organization.");
+    }
+
+    [Fact]
+    public async Task RemovingAMemberClosesTheirEventsSocketWith4003WithinTwoSeconds()
+    {
+        var (org, admin, member) = await CreateOrganizationAsync();
+        await using var socket = await ConnectAsync(member, org.Id);
+
+        var started = DateTime.UtcNow;
+        using var removed = await app.CreateClient(admin.Token).DeleteAsync($"/api/orgs/{org.Id}/members/{member.Id}");
+        var close = await socket.ReceiveCloseAsync();
+
+        Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        Assert.Equal((4003, "membership removed"), close);
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.Zero, TimeSpan.FromSeconds(2));
+    }
+
     private async Task<(TestOrg Org, TestUser Admin, TestUser Member)> CreateOrganizationAsync()
     {
         var admin = await app.CreateSignedInUserAsync();
