@@ -53,8 +53,13 @@ $("publish").addEventListener("submit", async (event) => {
     result.className = "error";
     return;
   }
+  if (!client) {
+    result.textContent = "Not signed in.";
+    result.className = "error";
+    return;
+  }
   try {
-    const body = await client?.api(`/api/orgs/${encodeURIComponent(orgId)}/events`, {
+    const body = await client.api(`/api/orgs/${encodeURIComponent(orgId)}/events`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ type, data }),
@@ -69,10 +74,16 @@ $("publish").addEventListener("submit", async (event) => {
   }
 });
 
-/** @param {WsAuthClient} next */
+/** Shows the session of a client that just signed in; if `/me` fails, signs it out again (and rethrows). @param {WsAuthClient} next */
 async function start(next) {
   /** @type {{id: string, username: string, roles: string[], organizations: {id: string, slug: string, name: string, role: string}[]}} */
-  const me = await next.api("/me");
+  let me;
+  try {
+    me = await next.api("/me");
+  } catch (error) {
+    await next.signOut(); // revokes the refresh token: no session is left behind
+    throw error;
+  }
   client = next;
   reset("");
   $("signin-section").hidden = true;

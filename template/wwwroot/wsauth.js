@@ -88,7 +88,8 @@
  * Detail of the `error` event.
  * @typedef {object} ErrorDetail
  * @property {string} [stream]
- * @property {string} error A short code: "forbidden", "closed", "ticket_failed", "server_error", "invalid_refresh", ...
+ * @property {string} error A short code: "forbidden", "closed", "handshake_failed", "ticket_failed",
+ *   "refresh_unavailable", or a socket `error` code ("invalid_refresh", ...).
  * @property {string} [detail]
  */
 
@@ -98,11 +99,43 @@
  * @property {"signout" | "refresh_failed"} reason
  */
 
+/**
+ * What a refresh came to: a new token, signed out (refused, or signed out meanwhile), or not now
+ * (network error, 429, 5xx: the tokens are kept, try again after `retryAfterMs` at least).
+ * @typedef {{status: "refreshed"} | {status: "signed_out"} | {status: "unavailable", retryAfterMs: number}} RefreshResult
+ */
+
+/** @typedef {{ticket: string, token: string} | {retryAfterMs: number} | {signedOut: true}} TicketResult */
+
+/**
+ * What a {@link Stream} needs from its client: closures over the client's private state, so that none
+ * of it is public API.
+ * @typedef {object} StreamHost
+ * @property {() => string | null} accessToken
+ * @property {() => boolean} signedIn
+ * @property {() => Promise<TicketResult>} ticket A one-time ticket for a handshake.
+ * @property {() => Promise<RefreshResult>} refresh
+ * @property {(token: string | null) => void} tokenExpiring A socket on `token` was told it is about to expire.
+ * @property {(path: string) => URL} socketUrl The ws:// or wss:// address of a path.
+ * @property {(attempt: number) => number} backoff The delay before reconnect attempt `attempt` (0, 1, ...).
+ * @property {(type: string, detail: object) => void} emit
+ */
+
 /** A connection that stayed open this long starts its back-off from the beginning again. */
 const STABLE_MS = 10000;
 
 /** Close codes after which a stream reconnects with back-off. */
-const RETRY_CODES = new Set([1001, 1006, 1011, 1012, 1013, 4029]);
+const RETRY_CODES = new Set([1001, 1006, 1008, 1011, 1012, 1013, 4029]);
+
+/**
+ * After this many sockets in a row that closed 1006 before `welcome` although their ticket was issued,
+ * a stream stops: that is how a handshake refused with an HTTP status (`WebSockets:RejectWith=HttpStatus`)
+ * looks to a browser, and retrying it would never end.
+ */
+const MAX_FAILED_HANDSHAKES = 5;
+
+/** Module-private: the client hands a newer access token to a stream's open socket. */
+const HAND_OUT = Symbol("handOut");
 
 /** Thrown by {@link WsAuthClient#api} and the sign-in when the server answers with an error. */
 export class WsAuthError extends Error {
@@ -110,14 +143,17 @@ export class WsAuthError extends Error {
    * @param {string} message
    * @param {number} status
    * @param {unknown} [body]
+   * @param {number} [retryAfterMs]
    */
-  constructor(message, status, body) {
+  constructor(message, status, body, retryAfterMs = 0) {
     super(message);
     this.name = "WsAuthError";
     /** The HTTP status (0 for a network failure). */
     this.status = status;
     /** The parsed JSON error body, if any. */
     this.body = body;
+    /** The response's `Retry-After`, in milliseconds (0 without one). */
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -132,11 +168,14 @@ export class WsAuthError extends Error {
 export class WsAuthClient extends EventTarget {
   /** @type {string | null} */ #access = null;
   /** @type {string | null} */ #refresh = null;
-  /** @type {Promise<boolean> | null} */ #refreshing = null;
+  /** Bumped whenever the tokens are forgotten: a token response of an older generation is dropped. */ #generation = 0;
+  /** @type {Promise<RefreshResult> | null} */ #refreshing = null;
   /** When the access token was obtained, and how long it lasts (ms). */ #obtainedAt = 0;
   #lifetimeMs = 0;
   /** @type {ReturnType<typeof setTimeout> | null} */ #refreshTimer = null;
+  /** Refreshes in a row that were unavailable while the sockets were still open. */ #refreshAttempt = 0;
   /** @type {Map<string, Stream>} */ #streams = new Map();
+  /** @type {StreamHost} */ #host;
   #baseUrl;
   #fetch;
   #initialBackoffMs;
@@ -149,6 +188,16 @@ export class WsAuthClient extends EventTarget {
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#initialBackoffMs = options.initialBackoffMs ?? 500;
     this.#maxBackoffMs = options.maxBackoffMs ?? 15000;
+    this.#host = {
+      accessToken: () => this.#access,
+      signedIn: () => this.signedIn,
+      ticket: () => this.#ticket(),
+      refresh: () => this.#refreshOnce(),
+      tokenExpiring: (token) => this.#tokenExpiring(token),
+      socketUrl: (path) => this.#socketUrl(path),
+      backoff: (attempt) => this.#backoff(attempt),
+      emit: (type, detail) => this.#emit(type, detail),
+    };
   }
 
   /** Whether the client holds tokens. */
@@ -168,16 +217,12 @@ export class WsAuthClient extends EventTarget {
 
   /**
    * Trades the refresh token for a new pair (single flight: concurrent callers share one request, as
-   * refresh tokens are single use). On failure the client is signed out (`signedout` event).
+   * refresh tokens are single use). A refused refresh grant (400) signs the client out (`signedout`
+   * event); a network error, 429 or 5xx keeps the tokens.
    * @returns {Promise<boolean>} Whether a new access token was obtained.
    */
-  refresh() {
-    if (!this.#refreshing) {
-      this.#refreshing = this.#doRefresh().finally(() => {
-        this.#refreshing = null;
-      });
-    }
-    return this.#refreshing;
+  async refresh() {
+    return (await this.#refreshOnce()).status === "refreshed";
   }
 
   /**
@@ -191,16 +236,9 @@ export class WsAuthClient extends EventTarget {
     if (response.status === 401 && (await this.refresh())) {
       response = await this.#authorized(path, init);
     }
-    const text = await response.text();
-    /** @type {any} */
-    let body = null;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      body = null;
-    }
+    const body = await readJson(response);
     if (!response.ok) {
-      throw new WsAuthError(`${init.method ?? "GET"} ${path}: HTTP ${response.status}`, response.status, body);
+      throw new WsAuthError(`${init.method ?? "GET"} ${path}: HTTP ${response.status}`, response.status, body, retryAfterMs(response));
     }
     return body;
   }
@@ -214,9 +252,8 @@ export class WsAuthClient extends EventTarget {
   connect(path, options = {}) {
     let stream = this.#streams.get(path);
     if (!stream || stream.state === "closed" || stream.state === "forbidden") {
-      stream = new Stream(this, path, options.since ?? stream?.lastId ?? null);
+      stream = new Stream(this.#host, path, options.since ?? stream?.lastId ?? null);
       this.#streams.set(path, stream);
-      stream.start();
     }
     return stream;
   }
@@ -248,24 +285,56 @@ export class WsAuthClient extends EventTarget {
     this.#emit("signedout", { reason: "signout" });
   }
 
-  // ---- used by Stream ----
+  // ---- private ----
 
-  /** @internal @returns {string | null} */
-  get accessToken() {
-    return this.#access;
+  /** @returns {Promise<RefreshResult>} */
+  #refreshOnce() {
+    if (!this.#refreshing) {
+      const flight = this.#doRefresh().finally(() => {
+        if (this.#refreshing === flight) {
+          this.#refreshing = null;
+        }
+      });
+      this.#refreshing = flight;
+    }
+    return this.#refreshing;
   }
 
-  /** @internal */
-  get backoff() {
-    return { initial: this.#initialBackoffMs, max: this.#maxBackoffMs };
+  /** @returns {Promise<RefreshResult>} */
+  async #doRefresh() {
+    const refresh = this.#refresh;
+    if (!refresh) {
+      return { status: "signed_out" };
+    }
+    const generation = this.#generation;
+    try {
+      if (!(await this.#token({ grant_type: "refresh_token", refresh_token: refresh }))) {
+        return { status: "signed_out" }; // signed out while the request was in flight
+      }
+    } catch (error) {
+      if (generation !== this.#generation) {
+        return { status: "signed_out" };
+      }
+      const status = error instanceof WsAuthError ? error.status : 0;
+      // The grant refused (invalid_grant, invalid_request; invalid_client would be 401): the sign-in is over.
+      if (status === 400 || status === 401) {
+        this.#signedOutByServer();
+        return { status: "signed_out" };
+      }
+      // A network error, 429 or 5xx: the refresh token may still be good, so keep it and try again later.
+      this.#emit("error", { error: "refresh_unavailable", detail: status === 0 ? "network error" : `HTTP ${status}` });
+      return { status: "unavailable", retryAfterMs: error instanceof WsAuthError ? error.retryAfterMs : 0 };
+    }
+    this.#handOut();
+    return { status: "refreshed" };
   }
 
   /**
-   * @internal A one-time ticket for a WebSocket handshake.
-   * @returns {Promise<{ticket: string, token: string} | {retryAfterMs: number} | {signedOut: true}>}
+   * A one-time ticket for a WebSocket handshake; a 401 refreshes the token once and asks again.
+   * @returns {Promise<TicketResult>}
    */
-  async ticket() {
-    for (let attempt = 0; attempt < 2; attempt++) {
+  async #ticket() {
+    for (let attempt = 0; ; attempt++) {
       const token = this.#access;
       if (!token) {
         return { signedOut: true };
@@ -279,65 +348,83 @@ export class WsAuthClient extends EventTarget {
       } catch {
         return { retryAfterMs: 0 };
       }
-      if (response.ok) {
-        const body = await response.json();
-        return { ticket: body.ticket, token };
-      }
       if (response.status === 401 && attempt === 0) {
-        if (!(await this.refresh())) {
+        const refreshed = await this.#refreshOnce();
+        if (refreshed.status === "refreshed") {
+          continue;
+        }
+        if (!this.signedIn) {
           return { signedOut: true };
         }
-        continue;
+        return { retryAfterMs: refreshed.status === "unavailable" ? refreshed.retryAfterMs : 0 };
       }
-      const retryAfter = Number(response.headers.get("Retry-After"));
-      return { retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 0 };
+      if (!response.ok) {
+        return { retryAfterMs: retryAfterMs(response) };
+      }
+      const body = await readJson(response);
+      if (body === null || typeof body.ticket !== "string") {
+        return { retryAfterMs: 0 }; // not the answer of this app (a proxy's page?): try again later
+      }
+      return { ticket: body.ticket, token };
     }
-    return { signedOut: true };
   }
 
-  /**
-   * @internal The ws:// or wss:// address of `path`.
-   * @param {string} path
-   */
-  socketUrl(path) {
+  /** @param {string} path */
+  #socketUrl(path) {
     const url = new URL(path, this.#baseUrl || globalThis.location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     return url;
   }
 
   /**
-   * @internal A stream was told its token is about to expire: get a newer token (once for all streams)
-   * and hand it to every open socket still on an older one.
-   * @param {Stream} stream
+   * Jittered exponential back-off: half of min(max, initial·2ⁿ) fixed, plus a random half.
+   * @param {number} attempt
    */
-  async tokenExpiring(stream) {
-    if (stream.token !== this.#access) {
-      this.#handOut(); // already refreshed: this socket just has not been told
-      return;
-    }
-    // Never before half the token's life: a warning lead as long as the token would refresh in a loop.
-    const wait = this.#obtainedAt + this.#lifetimeMs / 2 - Date.now();
-    if (wait > 0) {
-      this.#refreshTimer ??= setTimeout(() => {
-        this.#refreshTimer = null;
-        void this.#refreshAndHandOut();
-      }, wait);
-      return;
-    }
-    await this.#refreshAndHandOut();
+  #backoff(attempt) {
+    const ceiling = Math.min(this.#maxBackoffMs, this.#initialBackoffMs * 2 ** attempt);
+    return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
   }
 
   /**
-   * @internal
-   * @param {string} type
-   * @param {object} detail
+   * A socket on `token` was told it is about to expire: get a newer token (once for all streams, and
+   * never before half the token's life, or a warning lead as long as the token would refresh in a
+   * loop); a successful refresh hands it to every open socket.
+   * @param {string | null} token
    */
-  emit(type, detail) {
-    this.#emit(type, detail);
+  #tokenExpiring(token) {
+    if (token !== this.#access) {
+      this.#handOut(); // already refreshed: this socket just has not been told
+      return;
+    }
+    this.#refreshLater(Math.max(0, this.#obtainedAt + this.#lifetimeMs / 2 - Date.now()));
   }
 
-  /** @internal Sign-out after a failed refresh: every stream stops. */
-  signedOutByServer() {
+  /**
+   * Refreshes after `delayMs`; while the refresh is unavailable and the access token still valid, tries
+   * again with back-off (after that, the sockets close 4001 and each stream retries on its own).
+   * @param {number} delayMs
+   */
+  #refreshLater(delayMs) {
+    this.#refreshTimer ??= setTimeout(async () => {
+      this.#refreshTimer = null;
+      const result = await this.#refreshOnce();
+      if (result.status === "unavailable" && Date.now() < this.#obtainedAt + this.#lifetimeMs) {
+        this.#refreshLater(Math.max(result.retryAfterMs, this.#backoff(this.#refreshAttempt++)));
+      } else {
+        this.#refreshAttempt = 0;
+      }
+    }, delayMs);
+  }
+
+  /** Sends the current access token to every open socket still on an older one. */
+  #handOut() {
+    for (const stream of this.#streams.values()) {
+      stream[HAND_OUT](this.#access);
+    }
+  }
+
+  /** Sign-out after a refused refresh: every stream stops. */
+  #signedOutByServer() {
     if (this.#access === null && this.#refresh === null) {
       return;
     }
@@ -346,51 +433,32 @@ export class WsAuthClient extends EventTarget {
     this.#emit("signedout", { reason: "refresh_failed" });
   }
 
-  // ---- private ----
-
-  async #refreshAndHandOut() {
-    if (await this.refresh()) {
-      this.#handOut();
-    }
-  }
-
-  /** Sends the current access token to every open socket still on an older one. */
-  #handOut() {
-    for (const open of this.#streams.values()) {
-      open.sendRefresh(this.#access);
-    }
-  }
-
-  async #doRefresh() {
-    if (!this.#refresh) {
-      return false;
-    }
-    try {
-      await this.#token({ grant_type: "refresh_token", refresh_token: this.#refresh });
-      return true;
-    } catch (error) {
-      // A network failure keeps the tokens (the refresh token may still be good); a refusal signs out.
-      if (error instanceof WsAuthError && error.status === 0) {
-        this.#emit("error", { error: "refresh_unreachable" });
-        return false;
-      }
-      this.signedOutByServer();
-      return false;
-    }
-  }
-
-  /** @param {Record<string, string>} fields */
+  /**
+   * Stores the pair of a token response, unless the client was signed out while it was in flight.
+   * @param {Record<string, string>} fields
+   * @returns {Promise<boolean>} Whether the pair was stored.
+   */
   async #token(fields) {
-    const body = /** @type {TokenResponse} */ (await this.#post("/token", fields));
-    this.#access = body.access_token;
-    this.#refresh = body.refresh_token;
+    const generation = this.#generation;
+    const body = await this.#post("/token", fields);
+    if (generation !== this.#generation) {
+      return false;
+    }
+    if (!body || typeof body.access_token !== "string" || typeof body.refresh_token !== "string") {
+      throw new WsAuthError("POST /token: not a token response", 502);
+    }
+    const tokens = /** @type {TokenResponse} */ (body);
+    this.#access = tokens.access_token;
+    this.#refresh = tokens.refresh_token;
     this.#obtainedAt = Date.now();
-    this.#lifetimeMs = body.expires_in * 1000;
+    this.#lifetimeMs = tokens.expires_in * 1000;
+    return true;
   }
 
   /**
    * @param {string} path
    * @param {Record<string, string>} fields Sent form-urlencoded, in the body.
+   * @returns {Promise<any>} The parsed JSON body (null for an empty or non-JSON body).
    */
   async #post(path, fields) {
     let response;
@@ -403,17 +471,10 @@ export class WsAuthClient extends EventTarget {
     } catch {
       throw new WsAuthError(`POST ${path}: network error`, 0);
     }
-    const text = await response.text();
-    /** @type {any} */
-    let body = null;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      body = null;
-    }
+    const body = await readJson(response);
     if (!response.ok) {
       const error = body && typeof body.error === "string" ? body.error : `HTTP ${response.status}`;
-      throw new WsAuthError(`POST ${path}: ${error}`, response.status, body);
+      throw new WsAuthError(`POST ${path}: ${error}`, response.status, body, retryAfterMs(response));
     }
     return body;
   }
@@ -431,8 +492,11 @@ export class WsAuthClient extends EventTarget {
   }
 
   #forget() {
+    this.#generation++;
     this.#access = null;
     this.#refresh = null;
+    this.#refreshing = null;
+    this.#refreshAttempt = 0;
     if (this.#refreshTimer !== null) {
       clearTimeout(this.#refreshTimer);
       this.#refreshTimer = null;
@@ -448,28 +512,35 @@ export class WsAuthClient extends EventTarget {
   }
 }
 
-/** One WebSocket stream: its socket, its state, the last id it handed out, its reconnects. */
+/**
+ * One WebSocket stream: its socket, its state, the last id it handed out, its reconnects. Made by
+ * {@link WsAuthClient#connect}.
+ */
 export class Stream {
-  /** @type {StreamState} */ state = "connecting";
-  /** The last message id handed to the app (null: none yet). @type {number | null} */ lastId;
-  /** The access token the current socket is authenticated with. @type {string | null} */ token = null;
+  /** @type {StreamState} */ #state = "connecting";
+  /** @type {number | null} */ #lastId;
+  /** The access token the current socket is authenticated with. @type {string | null} */ #token = null;
+  /** Tokens sent with `auth.refresh` and not answered yet, oldest first. @type {string[]} */ #pending = [];
   /** @type {WebSocket | null} */ #socket = null;
   /** @type {ReturnType<typeof setTimeout> | null} */ #timer = null;
   #attempt = 0;
   /** When the current socket was welcomed (0: it was not). */ #openedAt = 0;
+  /** Sockets in a row that got a ticket and then closed 1006 before `welcome`. */ #failedHandshakes = 0;
   #stopped = false;
-  #client;
+  #host;
   #path;
 
   /**
-   * @param {WsAuthClient} client
+   * @param {StreamHost} host
    * @param {string} path
    * @param {number | null} since
    */
-  constructor(client, path, since) {
-    this.#client = client;
+  constructor(host, path, since) {
+    this.#host = host;
     this.#path = path;
-    this.lastId = since;
+    this.#lastId = since;
+    this.#setState("connecting");
+    void this.#open();
   }
 
   /** The path this stream connects to. */
@@ -477,10 +548,14 @@ export class Stream {
     return this.#path;
   }
 
-  /** @internal */
-  start() {
-    this.#setState("connecting");
-    void this.#open();
+  /** @returns {StreamState} */
+  get state() {
+    return this.#state;
+  }
+
+  /** The last message id handed to the app (null: none yet). */
+  get lastId() {
+    return this.#lastId;
   }
 
   /**
@@ -502,50 +577,55 @@ export class Stream {
     if (this.#stopped) {
       return;
     }
-    this.#stopped = true;
-    this.#clearTimer();
     this.#socket?.close(1000, "closed by the client");
     this.#socket = null;
-    this.#setState("closed");
+    this.#stop("closed");
   }
 
   /**
-   * @internal Hands a newer access token to the open socket, if it is on an older one.
+   * Module-private: hands a newer access token to the open socket, unless it has it or was sent it.
+   * It counts as the socket's once `auth.refreshed` confirms it.
    * @param {string | null} token
    */
-  sendRefresh(token) {
-    if (token && this.token !== token && this.send({ type: "auth.refresh", access_token: token })) {
-      this.token = token;
+  [HAND_OUT](token) {
+    if (!token || token === this.#token || this.#pending.includes(token)) {
+      return;
+    }
+    if (this.send({ type: "auth.refresh", access_token: token })) {
+      this.#pending.push(token);
     }
   }
 
   async #open() {
-    const result = await this.#client.ticket();
+    const result = await this.#host.ticket();
     if (this.#stopped) {
       return;
     }
     if ("signedOut" in result) {
-      this.#client.signedOutByServer(); // closes every stream, this one included
-      this.#stop("closed");
+      this.#stop("closed"); // the client stopped every stream already, as it signed out
       return;
     }
     if ("retryAfterMs" in result) {
-      this.#client.emit("error", { stream: this.#path, error: "ticket_failed" });
+      this.#host.emit("error", { stream: this.#path, error: "ticket_failed" });
       this.#retry(undefined, undefined, result.retryAfterMs);
       return;
     }
 
-    const url = this.#client.socketUrl(this.#path);
+    const url = this.#host.socketUrl(this.#path);
     url.searchParams.set("ticket", result.ticket);
-    if (this.lastId !== null) {
-      url.searchParams.set("since", String(this.lastId));
+    if (this.#lastId !== null) {
+      url.searchParams.set("since", String(this.#lastId));
     }
     const socket = new WebSocket(url);
     this.#socket = socket;
-    this.token = result.token;
+    this.#token = result.token;
+    this.#pending = [];
     /** @type {{status: number, error: string} | null} */
     let refusal = null;
     socket.onmessage = (event) => {
+      if (this.#socket !== socket) {
+        return;
+      }
       /** @type {ServerMessage} */
       let message;
       try {
@@ -572,26 +652,45 @@ export class Stream {
     switch (message.type) {
       case "welcome":
         this.#openedAt = Date.now();
+        this.#failedHandshakes = 0;
         this.#setState("open");
         break;
       case "auth.expiring":
-        void this.#client.tokenExpiring(this);
+        this.#host.tokenExpiring(this.#token);
+        break;
+      case "auth.refreshed":
+        this.#token = this.#pending.shift() ?? this.#token;
         break;
       case "error":
-        this.#client.emit("error", { stream: this.#path, error: message.code, detail: message.detail });
+        if (message.code === "invalid_refresh") {
+          this.#refused(this.#pending.shift());
+        }
+        this.#host.emit("error", { stream: this.#path, error: message.code, detail: message.detail });
         break;
       case "notification":
       case "org.event":
         // Ids increase per stream: one at or below the last handed out was handed out already.
-        if (this.lastId !== null && message.id <= this.lastId) {
+        if (this.#lastId !== null && message.id <= this.#lastId) {
           return;
         }
-        this.lastId = message.id;
-        this.#client.emit("message", { stream: this.#path, message });
-        this.#client.emit(message.type, { stream: this.#path, message });
+        this.#lastId = message.id;
+        this.#host.emit("message", { stream: this.#path, message });
+        this.#host.emit(message.type, { stream: this.#path, message });
         return;
     }
-    this.#client.emit("message", { stream: this.#path, message });
+    this.#host.emit("message", { stream: this.#path, message });
+  }
+
+  /**
+   * The server refused `token` for this socket: the socket keeps its own until it expires (then 4001
+   * reconnects with a ticket), unless the client holds a still newer one by now, which is worth a try.
+   * @param {string | undefined} token
+   */
+  #refused(token) {
+    const current = this.#host.accessToken();
+    if (token !== undefined && current !== token) {
+      this[HAND_OUT](current);
+    }
   }
 
   /**
@@ -608,44 +707,62 @@ export class Stream {
     if (this.#openedAt !== 0 && Date.now() - this.#openedAt >= STABLE_MS) {
       this.#attempt = 0;
     }
+    const welcomed = this.#openedAt !== 0;
     this.#openedAt = 0;
     if (code === 4003) {
-      this.#client.emit("error", { stream: this.#path, error: "forbidden", detail: reason });
+      this.#host.emit("error", { stream: this.#path, error: "forbidden", detail: reason });
       this.#stop("forbidden", code, reason);
       return;
     }
     if (code === 4001) {
-      // Only with a new token: the refresh grant (unless another stream already got one), or signed
-      // out when it is refused.
-      const newer = this.#client.accessToken !== null && this.token !== this.#client.accessToken;
-      if (newer || (await this.#client.refresh())) {
+      // Only with a new token: the refresh grant (unless another stream already got one). Refused,
+      // the client signed out and stopped every stream; unavailable, try again later.
+      const current = this.#host.accessToken();
+      if (current !== null && current !== this.#token) {
         this.#retry(code, reason, 0);
-      } else if (!this.#client.signedIn) {
-        this.#stop("closed", code, reason);
-      } else {
-        this.#retry(code, reason); // the token endpoint was unreachable: try again later
+        return;
       }
+      const refreshed = await this.#host.refresh();
+      if (this.#stopped) {
+        return;
+      }
+      if (refreshed.status === "refreshed") {
+        this.#retry(code, reason, 0);
+      } else if (this.#host.signedIn()) {
+        this.#retry(code, reason, refreshed.status === "unavailable" ? refreshed.retryAfterMs : 0);
+      } else {
+        this.#stop("closed", code, reason);
+      }
+      return;
+    }
+    if (code === 1006 && !welcomed && ++this.#failedHandshakes >= MAX_FAILED_HANDSHAKES) {
+      this.#host.emit("error", {
+        stream: this.#path,
+        error: "handshake_failed",
+        detail: `${this.#failedHandshakes} sockets in a row closed before the welcome (a handshake refused with an HTTP status?)`,
+      });
+      this.#stop("closed", code, reason);
       return;
     }
     if (RETRY_CODES.has(code) || refusal?.status === 503) {
       this.#retry(code, reason);
       return;
     }
-    this.#client.emit("error", { stream: this.#path, error: "closed", detail: `${code} ${reason}`.trim() });
+    this.#host.emit("error", { stream: this.#path, error: "closed", detail: `${code} ${reason}`.trim() });
     this.#stop("closed", code, reason);
   }
 
   /**
-   * Schedules the next attempt: jittered exponential back-off (half fixed, half random), at least `atLeastMs`.
+   * Schedules the next attempt after the client's back-off, and at least `atLeastMs`.
    * @param {number} [code]
    * @param {string} [reason]
    * @param {number} [atLeastMs]
    */
   #retry(code, reason, atLeastMs) {
-    const { initial, max } = this.#client.backoff;
-    const ceiling = Math.min(max, initial * 2 ** this.#attempt);
-    this.#attempt++;
-    const delayMs = Math.max(atLeastMs ?? 0, Math.round(ceiling / 2 + Math.random() * (ceiling / 2)));
+    if (this.#stopped) {
+      return;
+    }
+    const delayMs = Math.max(atLeastMs ?? 0, this.#host.backoff(this.#attempt++));
     this.#setState("reconnecting", { code, reason, delayMs });
     this.#clearTimer();
     this.#timer = setTimeout(() => {
@@ -682,12 +799,40 @@ export class Stream {
    * @param {{code?: number, reason?: string, delayMs?: number}} [extra]
    */
   #setState(state, extra = {}) {
-    this.state = state;
+    this.#state = state;
     /** @type {StateDetail} */
     const detail = { stream: this.#path, state };
     if (extra.code !== undefined) detail.code = extra.code;
     if (extra.reason !== undefined) detail.reason = extra.reason;
     if (extra.delayMs !== undefined) detail.delayMs = extra.delayMs;
-    this.#client.emit("state", detail);
+    this.#host.emit("state", detail);
   }
+}
+
+/**
+ * The JSON body of a response, or null when it is empty, not JSON, or cut off.
+ * @param {Response} response
+ * @returns {Promise<any>}
+ */
+async function readJson(response) {
+  try {
+    const text = await response.text();
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A response's `Retry-After` (seconds or an HTTP date) in milliseconds; 0 without one.
+ * @param {Response} response
+ */
+function retryAfterMs(response) {
+  const value = response.headers.get("Retry-After");
+  if (!value) {
+    return 0;
+  }
+  const seconds = Number(value);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
 }

@@ -34,6 +34,7 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
             await browser.Page.GetByTestId("publish-submit").ClickAsync();
             await Expect(browser.Page.GetByTestId("publish-result")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^Published event \d+\.$"));
             await browser.ExpectTextsAsync(browser.Events("acme"), """bob · chat: {"text":"hi from the page"}""");
+            browser.AssertEverySocketCarriedOnlyATicket();
         });
     }
 
@@ -101,6 +102,7 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
             Assert.Equal(
                 new[] { eventBefore, eventWhileAway }.Select(id => id.ToString()),
                 await browser.Page.GetByTestId("org-event").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.id)"));
+            browser.AssertEverySocketCarriedOnlyATicket();
         });
     }
 
@@ -200,6 +202,70 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
             await Task.Delay(TimeSpan.FromSeconds(3));
             Assert.Equal(tickets, browser.TicketRequests);
             Assert.Equal(sockets, browser.SocketPaths.Count);
+        });
+    }
+
+    [Fact]
+    public async Task ARefreshAnswered503KeepsThePageSignedInAndItRetriesTheRefreshThenConnects()
+    {
+        await using var server = await DevelopmentServer.StartAsync();
+        var alice = await server.SignInAsync("alice");
+        var (bob, _) = await server.MeAsync(await server.SignInAsync("bob"));
+        await using var browser = await BrowserPage.OpenAsync(chromium, server);
+
+        // Until the page has refreshed its token at the server, /ws/ticket says 401, so the page refreshes;
+        // the first refresh grant is answered 503 (Retry-After: 1) without reaching the server.
+        var refreshes = 0;
+        var refreshed = 0;
+        await browser.Page.RouteAsync("**/ws/ticket", async route =>
+        {
+            if (Volatile.Read(ref refreshed) == 0)
+            {
+                await route.FulfillAsync(new()
+                {
+                    Status = 401,
+                    Headers = new Dictionary<string, string> { ["WWW-Authenticate"] = "Bearer error=\"invalid_token\"" },
+                });
+                return;
+            }
+
+            await route.ContinueAsync();
+        });
+        await browser.Page.RouteAsync("**/token", async route =>
+        {
+            if (route.Request.PostData?.Contains("grant_type=refresh_token", StringComparison.Ordinal) != true)
+            {
+                await route.ContinueAsync();
+                return;
+            }
+
+            if (Interlocked.Increment(ref refreshes) == 1)
+            {
+                await route.FulfillAsync(new()
+                {
+                    Status = 503,
+                    Headers = new Dictionary<string, string> { ["Retry-After"] = "1" },
+                    ContentType = "application/json",
+                    Body = """{"error":"temporarily_unavailable"}""",
+                });
+                return;
+            }
+
+            var response = await route.FetchAsync();
+            Volatile.Write(ref refreshed, 1);
+            await route.FulfillAsync(new() { Response = response });
+        });
+
+        await browser.RunAsync(async () =>
+        {
+            await browser.SignInAsync("bob", "notifications", "org-acme");
+
+            Assert.Equal(2, Volatile.Read(ref refreshes)); // one 503, then one that went through
+            await Expect(browser.Page.GetByTestId("signin-error")).ToBeHiddenAsync();
+            await Expect(browser.Page.GetByTestId("session")).ToBeVisibleAsync();
+            await server.NotifyAsync(alice, bob, "Still", "signed in");
+            await browser.ExpectTextsAsync(browser.Notifications, "Still: signed in");
+            browser.AssertEverySocketCarriedOnlyATicket();
         });
     }
 

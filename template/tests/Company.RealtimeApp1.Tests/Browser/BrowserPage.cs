@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -51,6 +52,24 @@ public sealed class BrowserPage : IAsyncDisposable
             {
                 return [.. _socketPaths];
             }
+        }
+    }
+
+    /// <summary>
+    /// Asserts that every WebSocket the page opened so far carried exactly one <c>ticket</c> and at most one
+    /// <c>since</c> in its query, and nothing else: no <c>access_token</c>, no <c>token</c>. Names only, never values.
+    /// </summary>
+    public void AssertEverySocketCarriedOnlyATicket()
+    {
+        var paths = SocketPaths;
+        Assert.NotEmpty(paths);
+        foreach (var path in paths)
+        {
+            var query = QueryHelpers.ParseQuery(new Uri(new Uri("http://page"), path).Query);
+            var names = string.Join(", ", query.Keys.Order(StringComparer.Ordinal));
+            Assert.True(query.TryGetValue("ticket", out var ticket) && ticket.Count == 1, $"a socket without exactly one ticket (query names: {names})");
+            Assert.True(query.Keys.All(name => name is "ticket" or "since"), $"a socket with more than a ticket and since (query names: {names})");
+            Assert.True(!query.TryGetValue("since", out var since) || since.Count == 1, $"a socket with more than one since (query names: {names})");
         }
     }
 
