@@ -52,6 +52,12 @@ internal sealed record BenchProfile
 
     public required TimeSpan WarmUp { get; init; }
 
+    /// <summary>The group-send warm-up before each ladder: a fan-out at the reference rate for this long.</summary>
+    public required TimeSpan GroupWarmUp { get; init; }
+
+    /// <summary>After a run's first unsustained step, how many steps bisect between it and the last sustained one.</summary>
+    public required int Bisections { get; init; }
+
     /// <summary>
     /// How long each server is connected to and disconnected from before anything is measured: long enough
     /// for the runtime to move the hot paths to optimized code (see <c>BenchRunner.WarmUpAsync</c>).
@@ -80,6 +86,8 @@ internal sealed record BenchProfile
         EchoDuration = TimeSpan.FromSeconds(1),
         EchoRuns = 3,
         WarmUp = TimeSpan.FromSeconds(0.5),
+        GroupWarmUp = TimeSpan.FromSeconds(1),
+        Bisections = 0,
         ServerWarmUp = TimeSpan.FromSeconds(6),
         Deadline = TimeSpan.FromMinutes(10),
     };
@@ -103,6 +111,8 @@ internal sealed record BenchProfile
         EchoDuration = TimeSpan.FromSeconds(3),
         EchoRuns = 5,
         WarmUp = TimeSpan.FromSeconds(1),
+        GroupWarmUp = TimeSpan.FromSeconds(5),
+        Bisections = 2,
         ServerWarmUp = TimeSpan.FromSeconds(40),
         Deadline = TimeSpan.FromMinutes(30),
     };

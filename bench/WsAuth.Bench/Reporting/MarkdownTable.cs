@@ -29,7 +29,10 @@ internal static class MarkdownTable
 
         text.AppendLine();
         text.AppendLine("↑ higher is better, ↓ lower is better; a ratio is subject ÷ peer whichever way is better. " +
-            "Latencies are publish-to-receive (fan-out, notifications) or send-to-reply (echo), at the reference rate named in the row.");
+            "Latencies are publish-to-receive (fan-out, notifications) or send-to-reply (echo), at the reference rate named in the row. " +
+            "Sustained: in each run, the deliveries/s of the highest offered rate at which ≥ 99.9 % of the messages arrived and p99 stayed under 1 s " +
+            "(bisected between the last good and the first bad rung in full mode), the median over the runs; max: each run's highest deliveries/s " +
+            "at any step, however few arrived or however late, the median over the runs.");
         foreach (var note in report.Notes)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"- {note}");
@@ -64,10 +67,15 @@ internal static class MarkdownTable
             return $"{headline.Unit}, {sockets:0} sockets";
         }
 
-        if (headline.Scenario.StartsWith("fanout", StringComparison.Ordinal) && headline.HigherIsBetter
-            && any.Figures.TryGetValue("recipients_per_event", out var recipients))
+        var perEvent = any.Figures.TryGetValue("recipients_per_event", out var recipients) ? $", {recipients:0} per event" : "";
+        if (headline.Figure == "sustained_deliveries_per_s")
         {
-            return $"peak {headline.Unit}, {recipients:0} per event";
+            return $"sustained {headline.Unit} (≥ 99.9 % arrive, p99 < 1 s){perEvent}";
+        }
+
+        if (headline.Figure == "max_deliveries_per_s")
+        {
+            return $"max {headline.Unit}, saturated{perEvent}";
         }
 
         if (headline.Scenario == "echo" && headline.HigherIsBetter && any.Figures.TryGetValue("offered_per_s", out var offered))
@@ -75,7 +83,7 @@ internal static class MarkdownTable
             return $"{headline.Unit} (offered {offered:0})";
         }
 
-        return headline.HigherIsBetter && headline.Scenario == "notifications" ? $"peak {headline.Unit}" : headline.Unit;
+        return headline.Unit;
     }
 
     private static string Goals(Headline headline, double toSignalR, double toBare)
