@@ -110,28 +110,37 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
                 Progress.Write($"{server.Name}: starting{(pin ? $" on core {ServerCore}" : "")}");
             }
 
-            await using var session = server == subject ? await subjectStarting : await server.StartAsync(world, profile, pin ? ServerCore : null, cancellationToken);
-            records[server.Name].StartSeconds = Math.Round(started.Elapsed.TotalSeconds, 1);
-            report.Servers.Add(records[server.Name]);
-            Progress.Write($"{server.Name}: ready after {started.Elapsed.TotalSeconds:0.0} s (pid {session.Server.Pid}, port {session.Server.Port})");
-
-            if (!options.Servers.Contains(server.Name))
+            await using (var session = server == subject ? await subjectStarting : await server.StartAsync(world, profile, pin ? ServerCore : null, cancellationToken))
             {
-                Progress.Write($"{server.Name}: not measured (--servers); it only issued the tokens");
-            }
-            else
-            {
-                await RunScenariosAsync(session, report, idleSockets, cancellationToken);
+                records[server.Name].StartSeconds = Math.Round(started.Elapsed.TotalSeconds, 1);
+                report.Servers.Add(records[server.Name]);
+                Progress.Write($"{server.Name}: ready after {started.Elapsed.TotalSeconds:0.0} s (pid {session.Server.Pid}, port {session.Server.Port})");
+
+                if (!options.Servers.Contains(server.Name))
+                {
+                    Progress.Write($"{server.Name}: not measured (--servers); it only issued the tokens");
+                }
+                else if (options.Scenarios.Any(scenario => scenario != ClusterScenario.Name))
+                {
+                    await RunScenariosAsync(session, report, idleSockets, cancellationToken);
+                }
+
+                if (server == subject && DateTimeOffset.UtcNow - world.TokensIssuedAt > TokenRenewalAge)
+                {
+                    // The peers validate the subject's tokens after it has stopped: give them a fresh lifetime.
+                    Progress.Write("subject: renewing every user's token for the peers");
+                    await SubjectServer.SignInAllAsync(session, cancellationToken);
+                }
+
+                Progress.Write($"{server.Name}: stopping");
             }
 
-            if (server == subject && DateTimeOffset.UtcNow - world.TokensIssuedAt > TokenRenewalAge)
+            if (options.Scenarios.Contains(ClusterScenario.Name) && options.Servers.Contains(server.Name)
+                && await ClusterScenario.RunAsync(server, world, profile, pin ? ServerCore : null, paths, cancellationToken) is { } cluster)
             {
-                // The peers validate the subject's tokens after it has stopped: give them a fresh lifetime.
-                Progress.Write("subject: renewing every user's token for the peers");
-                await SubjectServer.SignInAllAsync(session, cancellationToken);
+                report.Scenarios.Add(cluster);
+                Progress.Write($"{server.Name}: cluster stopped");
             }
-
-            Progress.Write($"{server.Name}: stopping");
         }
 
         report.DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1);
@@ -205,7 +214,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
     /// the hot ones in the background; for an app of the subject's size on one core that takes tens of
     /// seconds of load, and a measurement taken earlier says more about the JIT than about the server.
     /// </summary>
-    private static async Task WarmUpAsync(ServerSession session, TimeSpan duration, CancellationToken cancellationToken)
+    internal static async Task WarmUpAsync(ServerSession session, TimeSpan duration, CancellationToken cancellationToken)
     {
         var profile = session.Profile;
         var elapsed = Stopwatch.StartNew();

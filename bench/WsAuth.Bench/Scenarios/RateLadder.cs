@@ -234,7 +234,7 @@ internal static class RateLadder
         await session.WaitForQuietAsync(cancellationToken);
         var count = Math.Max(1, (int)(rate * duration.TotalSeconds));
         long expected = 0;
-        var serverCpu = new CpuMeter(session.Server.Pid);
+        var serverCpu = new CpuMeter(session.CpuPids);
         var generatorCpu = new CpuMeter(Environment.ProcessId);
         var from = Stopwatch.GetTimestamp();
         counter.Open(from);
