@@ -144,7 +144,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
         }
 
         report.DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1);
-        var table = MarkdownTable.Render(report);
+        var table = options.Soak is null ? MarkdownTable.Render(report) : MarkdownTable.RenderSoak(report);
         await WriteResultsAsync(report, table, cancellationToken);
         if (!options.KeepTemp)
         {
@@ -159,6 +159,13 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
     private async Task RunScenariosAsync(ServerSession session, BenchReport report, int idleSockets, CancellationToken cancellationToken)
     {
         var scenarios = options.Scenarios;
+        if (options.Soak is { } soak)
+        {
+            await WarmUpAsync(session, session.Profile.ServerWarmUp, cancellationToken);
+            report.Scenarios.Add(await SoakScenario.RunAsync(session, soak, cancellationToken));
+            return;
+        }
+
         // Memory first, after a short warm-up: the long one below leaves the heap larger than the sockets
         // need (the runtime keeps what it grew), and the idle figure is a difference of resident sizes.
         await WarmUpAsync(session, TimeSpan.Zero, cancellationToken);
@@ -269,7 +276,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
             NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
         });
         var stamp = report.StartedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
-        var chart = SvgChart.Render(report);
+        var chart = options.Soak is null ? SvgChart.Render(report) : SvgChart.RenderSoak(report);
         var files = new Dictionary<string, string>
         {
             [$"{report.Mode}-{stamp}.json"] = json,
@@ -279,7 +286,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
         };
 
         // quick.md/.svg and full.md/.svg are the figures of complete runs of the template only.
-        var complete = options.SubjectDirectory is null
+        var complete = options.Soak is null && options.SubjectDirectory is null
             && options.Servers.Count == BenchOptions.AllServers.Length
             && options.Scenarios.Count == BenchOptions.AllScenarios.Length;
         if (complete)
