@@ -143,6 +143,16 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
             }
         }
 
+        foreach (var cluster in report.Scenarios.Where(scenario => scenario.Scenario == ClusterScenario.Name))
+        {
+            // The cluster's sustained figure against the same server's own one instance (fan-out, socket publish).
+            if (report.Find(FanOutScenario.NameFor(PublishPath.Socket), cluster.Server) is { } one
+                && one.Figures.GetValueOrDefault("sustained_deliveries_per_s") is > 0 and var single)
+            {
+                cluster.Figures["vs_one_instance"] = Math.Round(cluster.Figures["sustained_deliveries_per_s"] / single, 3);
+            }
+        }
+
         report.DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1);
         var table = options.Soak is null ? MarkdownTable.Render(report) : MarkdownTable.RenderSoak(report);
         await WriteResultsAsync(report, table, cancellationToken);
