@@ -47,7 +47,7 @@ internal static class SoakScenario
         var world = session.World;
         var warmUp = TimeSpan.FromSeconds(Math.Max(SampleEvery.TotalSeconds, duration.TotalSeconds / 10));
         await using var metrics = await MetricsListener.StartAsync(
-            session.Server.Pid, ["Company.RealtimeApp1", "System.Runtime"], [ActiveConnections, Closes, QueueLength, HeapSize], cancellationToken);
+            session.Server.Pid, [session.MeterName ?? "Bench.Subject", "System.Runtime"], [ActiveConnections, Closes, QueueLength, HeapSize], cancellationToken);
         if (metrics is null)
         {
             result.Notes.Add("no metrics session over the diagnostics port: active connections and queue length are missing");

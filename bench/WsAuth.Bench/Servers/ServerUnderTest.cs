@@ -17,6 +17,9 @@ internal sealed class ServerSession : IAsyncDisposable
 
     public required BenchProfile Profile { get; init; }
 
+    /// <summary>The app's own meter (the subject's is named after its project), for the soak's metrics session.</summary>
+    public string? MeterName { get; set; }
+
     /// <summary>Processes whose CPU counts as the server's besides its own: the other instance and Redis, in the cluster scenario.</summary>
     public List<int> Companions { get; } = [];
 

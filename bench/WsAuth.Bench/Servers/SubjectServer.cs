@@ -107,6 +107,8 @@ internal sealed class SubjectServer(BenchPaths paths, string? existingApp = null
         _environment = environment;
         var session = await StartSessionAsync(
             AppDirectory, environment, new SubjectProtocol(), world, profile, core, TimeSpan.FromMinutes(3), cancellationToken);
+        // The template's Company.RealtimeApp1 becomes the project's name, and so does RealtimeMetrics.MeterName.
+        session.MeterName = Path.GetFileNameWithoutExtension(ProjectFile);
         try
         {
             Scenarios.Progress.Write($"subject: seeded and listening; signing in {world.Users.Count + 1} users");
