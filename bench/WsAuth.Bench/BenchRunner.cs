@@ -110,32 +110,51 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
                 Progress.Write($"{server.Name}: starting{(pin ? $" on core {ServerCore}" : "")}");
             }
 
-            await using var session = server == subject ? await subjectStarting : await server.StartAsync(world, profile, pin ? ServerCore : null, cancellationToken);
-            records[server.Name].StartSeconds = Math.Round(started.Elapsed.TotalSeconds, 1);
-            report.Servers.Add(records[server.Name]);
-            Progress.Write($"{server.Name}: ready after {started.Elapsed.TotalSeconds:0.0} s (pid {session.Server.Pid}, port {session.Server.Port})");
-
-            if (!options.Servers.Contains(server.Name))
+            await using (var session = server == subject ? await subjectStarting : await server.StartAsync(world, profile, pin ? ServerCore : null, cancellationToken))
             {
-                Progress.Write($"{server.Name}: not measured (--servers); it only issued the tokens");
-            }
-            else
-            {
-                await RunScenariosAsync(session, report, idleSockets, cancellationToken);
+                records[server.Name].StartSeconds = Math.Round(started.Elapsed.TotalSeconds, 1);
+                report.Servers.Add(records[server.Name]);
+                Progress.Write($"{server.Name}: ready after {started.Elapsed.TotalSeconds:0.0} s (pid {session.Server.Pid}, port {session.Server.Port})");
+
+                if (!options.Servers.Contains(server.Name))
+                {
+                    Progress.Write($"{server.Name}: not measured (--servers); it only issued the tokens");
+                }
+                else if (options.Scenarios.Any(scenario => scenario != ClusterScenario.Name))
+                {
+                    await RunScenariosAsync(session, report, idleSockets, cancellationToken);
+                }
+
+                if (server == subject && DateTimeOffset.UtcNow - world.TokensIssuedAt > TokenRenewalAge)
+                {
+                    // The peers validate the subject's tokens after it has stopped: give them a fresh lifetime.
+                    Progress.Write("subject: renewing every user's token for the peers");
+                    await SubjectServer.SignInAllAsync(session, cancellationToken);
+                }
+
+                Progress.Write($"{server.Name}: stopping");
             }
 
-            if (server == subject && DateTimeOffset.UtcNow - world.TokensIssuedAt > TokenRenewalAge)
+            if (options.Scenarios.Contains(ClusterScenario.Name) && options.Servers.Contains(server.Name)
+                && await ClusterScenario.RunAsync(server, world, profile, pin ? ServerCore : null, paths, cancellationToken) is { } cluster)
             {
-                // The peers validate the subject's tokens after it has stopped: give them a fresh lifetime.
-                Progress.Write("subject: renewing every user's token for the peers");
-                await SubjectServer.SignInAllAsync(session, cancellationToken);
+                report.Scenarios.Add(cluster);
+                Progress.Write($"{server.Name}: cluster stopped");
             }
+        }
 
-            Progress.Write($"{server.Name}: stopping");
+        foreach (var cluster in report.Scenarios.Where(scenario => scenario.Scenario == ClusterScenario.Name))
+        {
+            // The cluster's sustained figure against the same server's own one instance (fan-out, socket publish).
+            if (report.Find(FanOutScenario.NameFor(PublishPath.Socket), cluster.Server) is { } one
+                && one.Figures.GetValueOrDefault("sustained_deliveries_per_s") is > 0 and var single)
+            {
+                cluster.Figures["vs_one_instance"] = Math.Round(cluster.Figures["sustained_deliveries_per_s"] / single, 3);
+            }
         }
 
         report.DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1);
-        var table = MarkdownTable.Render(report);
+        var table = options.Soak is null ? MarkdownTable.Render(report) : MarkdownTable.RenderSoak(report);
         await WriteResultsAsync(report, table, cancellationToken);
         if (!options.KeepTemp)
         {
@@ -150,6 +169,13 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
     private async Task RunScenariosAsync(ServerSession session, BenchReport report, int idleSockets, CancellationToken cancellationToken)
     {
         var scenarios = options.Scenarios;
+        if (options.Soak is { } soak)
+        {
+            await WarmUpAsync(session, session.Profile.ServerWarmUp, cancellationToken);
+            report.Scenarios.Add(await SoakScenario.RunAsync(session, soak, cancellationToken));
+            return;
+        }
+
         // Memory first, after a short warm-up: the long one below leaves the heap larger than the sockets
         // need (the runtime keeps what it grew), and the idle figure is a difference of resident sizes.
         await WarmUpAsync(session, TimeSpan.Zero, cancellationToken);
@@ -205,7 +231,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
     /// the hot ones in the background; for an app of the subject's size on one core that takes tens of
     /// seconds of load, and a measurement taken earlier says more about the JIT than about the server.
     /// </summary>
-    private static async Task WarmUpAsync(ServerSession session, TimeSpan duration, CancellationToken cancellationToken)
+    internal static async Task WarmUpAsync(ServerSession session, TimeSpan duration, CancellationToken cancellationToken)
     {
         var profile = session.Profile;
         var elapsed = Stopwatch.StartNew();
@@ -260,7 +286,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
             NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
         });
         var stamp = report.StartedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
-        var chart = SvgChart.Render(report);
+        var chart = options.Soak is null ? SvgChart.Render(report) : SvgChart.RenderSoak(report);
         var files = new Dictionary<string, string>
         {
             [$"{report.Mode}-{stamp}.json"] = json,
@@ -270,7 +296,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
         };
 
         // quick.md/.svg and full.md/.svg are the figures of complete runs of the template only.
-        var complete = options.SubjectDirectory is null
+        var complete = options.Soak is null && options.SubjectDirectory is null
             && options.Servers.Count == BenchOptions.AllServers.Length
             && options.Scenarios.Count == BenchOptions.AllScenarios.Length;
         if (complete)

@@ -35,8 +35,14 @@ builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJw
 });
 builder.Services.AddAuthorization();
 
-// Realtime: one hub; notifications through Clients.User, organization events through Groups
-builder.Services.AddSignalR();
+// Realtime: one hub; notifications through Clients.User, organization events through Groups. With
+// ConnectionStrings:Redis (the benchmark's cluster scenario), instances share groups and users over Redis,
+// as the SignalR scale-out docs teach.
+var signalR = builder.Services.AddSignalR();
+if (builder.Configuration.GetConnectionString("Redis") is { Length: > 0 } redis)
+{
+    signalR.AddStackExchangeRedis(redis);
+}
 builder.Services.AddSingleton(OrganizationMembers.Load(builder.Configuration["Bench:MembershipFile"]));
 builder.Services.AddSingleton<EventIds>();
 builder.Services.AddSingleton(TimeProvider.System);

@@ -15,8 +15,8 @@ internal static class InducedGc
 {
     private const ulong GcHeapCollectKeyword = 0x800000;
     private const byte EventPipeCommandSet = 0x02;
-    private const byte StopTracing = 0x01;
-    private const byte CollectTracing = 0x02;
+    internal const byte StopTracing = 0x01;
+    internal const byte CollectTracing = 0x02;
 
     public static async Task<bool> CollectAsync(int pid, CancellationToken cancellationToken)
     {
@@ -54,13 +54,13 @@ internal static class InducedGc
         return true;
     }
 
-    private static string? FindEndpoint(int pid)
+    internal static string? FindEndpoint(int pid)
     {
         var directory = Environment.GetEnvironmentVariable("TMPDIR") is { Length: > 0 } tmp ? tmp : "/tmp";
         return Directory.EnumerateFiles(directory, $"dotnet-diagnostic-{pid}-*-socket").FirstOrDefault();
     }
 
-    private static async Task<Socket> ConnectAsync(string endpoint, CancellationToken cancellationToken)
+    internal static async Task<Socket> ConnectAsync(string endpoint, CancellationToken cancellationToken)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await socket.ConnectAsync(new UnixDomainSocketEndPoint(endpoint), cancellationToken);
@@ -68,7 +68,7 @@ internal static class InducedGc
     }
 
     /// <summary>The IPC header: magic "DOTNET_IPC_V1\0", total size, command set, command id, reserved.</summary>
-    private static byte[] Request(byte command, byte[] payload)
+    internal static byte[] Request(byte command, byte[] payload)
     {
         var message = new byte[20 + payload.Length];
         Encoding.ASCII.GetBytes("DOTNET_IPC_V1\0").CopyTo(message, 0);
@@ -95,7 +95,7 @@ internal static class InducedGc
         return stream.ToArray();
     }
 
-    private static void WriteString(BinaryWriter writer, string value)
+    internal static void WriteString(BinaryWriter writer, string value)
     {
         if (value.Length == 0)
         {
@@ -108,7 +108,7 @@ internal static class InducedGc
     }
 
     /// <summary>The response's payload when the runtime answered OK (command set 0xFF, id 0x00); null otherwise.</summary>
-    private static async Task<byte[]?> ReadResponseAsync(Socket socket, CancellationToken cancellationToken)
+    internal static async Task<byte[]?> ReadResponseAsync(Socket socket, CancellationToken cancellationToken)
     {
         var header = new byte[20];
         await ReadExactlyAsync(socket, header, cancellationToken);

@@ -75,15 +75,26 @@ internal static class ProcessStats
         long.Parse(line.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
 }
 
-/// <summary>CPU used by a process between two moments, as a fraction of one core.</summary>
-internal sealed class CpuMeter(int pid)
+/// <summary>CPU used by a process (or several together: a cluster's instances and its Redis) between two moments, as a fraction of one core.</summary>
+internal sealed class CpuMeter(params IReadOnlyList<int> pids)
 {
-    private TimeSpan _cpu = ProcessStats.ReadCpuTime(pid);
+    private TimeSpan _cpu = Total(pids);
     private long _at = System.Diagnostics.Stopwatch.GetTimestamp();
+
+    private static TimeSpan Total(IReadOnlyList<int> pids)
+    {
+        var total = TimeSpan.Zero;
+        foreach (var pid in pids)
+        {
+            total += ProcessStats.ReadCpuTime(pid);
+        }
+
+        return total;
+    }
 
     public double Read()
     {
-        var cpu = ProcessStats.ReadCpuTime(pid);
+        var cpu = Total(pids);
         var at = System.Diagnostics.Stopwatch.GetTimestamp();
         var wall = System.Diagnostics.Stopwatch.GetElapsedTime(_at, at);
         var used = (cpu - _cpu) / wall;

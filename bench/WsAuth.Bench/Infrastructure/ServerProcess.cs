@@ -31,8 +31,14 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>The server's own process (the dotnet host), not the wrapper's.</summary>
     public int Pid { get; private set; }
 
-    public static async Task<ServerProcess> StartAsync(
+    public static Task<ServerProcess> StartAsync(
         string name, string dll, string workingDirectory, IReadOnlyDictionary<string, string> environment,
+        int? core, BenchPaths paths, CancellationToken cancellationToken) =>
+        StartCommandAsync(name, _ => ["dotnet", dll], workingDirectory, environment, core, paths, cancellationToken);
+
+    /// <summary>Starts any command (given the free port it is to listen on) the same way: pinned, watched, logged.</summary>
+    public static async Task<ServerProcess> StartCommandAsync(
+        string name, Func<int, string[]> command, string workingDirectory, IReadOnlyDictionary<string, string> environment,
         int? core, BenchPaths paths, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(paths.Logs);
@@ -56,8 +62,11 @@ internal sealed class ServerProcess : IAsyncDisposable
             start.ArgumentList.Add(pinned.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        start.ArgumentList.Add("dotnet");
-        start.ArgumentList.Add(dll);
+        foreach (var argument in command(port))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         GeneratorProcess.Clean(start.Environment);
         foreach (var (key, value) in environment)
         {

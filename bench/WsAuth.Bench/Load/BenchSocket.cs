@@ -10,7 +10,11 @@ internal enum Endpoint
 }
 
 /// <summary>One socket to open: where, as whom, and whether it publishes (the bare peer fans out what a publisher sends).</summary>
-internal sealed record SocketTarget(Endpoint Endpoint, Servers.BenchUser User, Servers.BenchOrg? Org = null, bool Publisher = false);
+internal sealed record SocketTarget(Endpoint Endpoint, Servers.BenchUser User, Servers.BenchOrg? Org = null, bool Publisher = false)
+{
+    /// <summary>The subject's <c>?since=</c>: the last message id the client saw on this stream (the soak's reconnects).</summary>
+    public long? Since { get; init; }
+}
 
 /// <summary>Handles one message (one record, for SignalR's record-separated frames) a socket received.</summary>
 internal delegate void RecordHandler(BenchSocket socket, ReadOnlySpan<byte> record);

@@ -68,7 +68,7 @@ internal sealed class SubjectProtocol : WireProtocol
 {
     public override Uri SocketUri(Uri server, SocketTarget target) => WebSocketUri(server, target.Endpoint == Endpoint.Organization
         ? $"/ws/events/{target.Org!.IdText}"
-        : "/ws/notifications");
+        : "/ws/notifications", target.Since is { } since ? $"since={since}" : "");
 
     public override void Configure(ClientWebSocketOptions options, SocketTarget target) =>
         options.SetRequestHeader("Authorization", $"Bearer {target.User.Token}");

@@ -19,6 +19,15 @@ internal sealed record StepResult(
     /// <summary>Whether the server kept up: nearly everything arrived, nothing queued up for long.</summary>
     [JsonIgnore]
     public bool KeptUp => Expected > 0 && Received >= 0.95 * Expected && PublishedPerSecond >= 0.9 * OfferedPerSecond && Latency.P99 < 1000;
+
+    /// <summary>
+    /// Whether the step counts towards the sustained figure: at least 99.9 % of the messages arrived within
+    /// the step and its drain, p99 under a second, and the generator published at ≥ 90 % of the offered rate.
+    /// </summary>
+    public bool Sustained => Expected > 0 && Received >= 0.999 * Expected && PublishedPerSecond >= 0.9 * OfferedPerSecond && Latency.P99 < 1000;
+
+    /// <summary>How many runs measured this rate (in <see cref="ScenarioResult.Steps"/>; 1 in a run's own steps).</summary>
+    public int Runs { get; init; } = 1;
 }
 
 /// <summary>One scenario against one server: its headline figures, every run, every step, and what to know.</summary>
@@ -35,6 +44,12 @@ internal sealed class ScenarioResult
 
     /// <summary>Per rate step, each number the median over the ladder's runs.</summary>
     public List<StepResult> Steps { get; } = [];
+
+    /// <summary>Every run's own steps, in the order they were measured (bisection steps last).</summary>
+    public List<List<StepResult>> StepsByRun { get; } = [];
+
+    /// <summary>Time series (the soak's samples), one dictionary per sample.</summary>
+    public List<Dictionary<string, double>> Samples { get; } = [];
 
     public List<string> Notes { get; } = [];
 }

@@ -21,11 +21,11 @@ internal static class SvgChart
     [
         ("handshake", "connects_per_s"),
         ("idle-memory", "kib_per_socket"),
-        ("fanout-socket", "peak_deliveries_per_s"),
+        ("fanout-socket", "sustained_deliveries_per_s"),
         ("fanout-socket", "p99_ms"),
-        ("fanout-http", "peak_deliveries_per_s"),
+        ("fanout-http", "sustained_deliveries_per_s"),
         ("fanout-http", "p99_ms"),
-        ("notifications", "peak_deliveries_per_s"),
+        ("notifications", "sustained_deliveries_per_s"),
         ("notifications", "p99_ms"),
         ("echo", "round_trips_per_s"),
         ("echo", "p99_ms"),
@@ -70,7 +70,7 @@ internal static class SvgChart
     {
         svg.AppendLine(Invariant($"""<rect x="{x}" y="{y}" width="{PanelWidth}" height="{PanelHeight}" fill="#f7fafc" stroke="#e2e8f0"/>"""));
         svg.AppendLine(Invariant($"""<text x="{x + 8}" y="{y + 16}" font-weight="bold">{Escape(ShortLabel(headline.Label))}</text>"""));
-        svg.AppendLine(Invariant($"""<text x="{x + 8}" y="{y + 30}" fill="#4a5568">{Escape(headline.Unit)} {(headline.HigherIsBetter ? "(higher is better)" : "(lower is better)")}</text>"""));
+        svg.AppendLine(Invariant($"""<text x="{x + 8}" y="{y + 30}" fill="#4a5568">{(headline.Figure.StartsWith("sustained", StringComparison.Ordinal) ? "sustained " : "")}{Escape(headline.Unit)} {(headline.HigherIsBetter ? "(higher is better)" : "(lower is better)")}</text>"""));
         var values = Servers.Select(server => Headlines.Value(report, headline, server.Server)).ToArray();
         var max = values.Where(value => !double.IsNaN(value)).DefaultIfEmpty(0).Max();
         const int barWidth = 44;
@@ -130,11 +130,76 @@ internal static class SvgChart
             svg.AppendLine(Invariant($"""<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2.5"/>"""));
             foreach (var step in result.Steps)
             {
-                svg.AppendLine(Invariant($"""<circle cx="{X(step.OfferedPerSecond):0.0}" cy="{top + plotHeight - (step.DeliveriesPerSecond / max * plotHeight):0.0}" r="3.5" fill="{(step.KeptUp ? color : "#ffffff")}" stroke="{color}" stroke-width="2"/>"""));
+                svg.AppendLine(Invariant($"""<circle cx="{X(step.OfferedPerSecond):0.0}" cy="{top + plotHeight - (step.DeliveriesPerSecond / max * plotHeight):0.0}" r="3.5" fill="{(step.Sustained ? color : "#ffffff")}" stroke="{color}" stroke-width="2"/>"""));
             }
         }
 
-        svg.AppendLine(Invariant($"""<text x="{left + (plotWidth / 2)}" y="{top + plotHeight + 34}" text-anchor="middle" fill="#4a5568">offered per second (hollow: the server did not keep up)</text>"""));
+        svg.AppendLine(Invariant($"""<text x="{left + (plotWidth / 2)}" y="{top + plotHeight + 34}" text-anchor="middle" fill="#4a5568">offered per second (hollow: not sustained, under 99.9 % delivered or p99 over 1 s)</text>"""));
+    }
+
+    /// <summary>The soak: one line chart per sampled figure, against time, the end of the warm-up marked.</summary>
+    public static string RenderSoak(BenchReport report)
+    {
+        (string Figure, string Title, string Color)[] series =
+        [
+            ("rss_mib", "resident set (MiB)", "#2b6cb0"),
+            ("heap_mib", "GC heap after a full collection (MiB)", "#2f855a"),
+            ("active_connections", "active connections (the app's meter)", "#d69e2e"),
+            ("thread_pool_queue_length", "thread-pool queue length", "#718096"),
+            ("p99_ms", "delivery p99 per 10 s (ms)", "#c53030"),
+        ];
+        const int height = 80 + (5 * 150);
+        var svg = new StringBuilder();
+        svg.AppendLine(Invariant($"""<svg xmlns="http://www.w3.org/2000/svg" width="{Width}" height="{height}" viewBox="0 0 {Width} {height}" font-family="sans-serif" font-size="11">"""));
+        svg.AppendLine(Invariant($"""<rect width="{Width}" height="{height}" fill="#ffffff"/>"""));
+        svg.AppendLine(Invariant($"""<text x="20" y="28" font-size="17" font-weight="bold">WsAuth bench soak ({report.StartedAt:yyyy-MM-dd HH:mm} UTC)</text>"""));
+        svg.AppendLine(Invariant($"""<text x="20" y="48" fill="#4a5568">{Escape(report.Machine.GetValueOrDefault("summary", ""))}</text>"""));
+        var samples = report.Find("soak", "subject")?.Samples ?? [];
+        if (samples.Count == 0)
+        {
+            return svg.AppendLine("</svg>").ToString();
+        }
+
+        var end = samples.Max(sample => sample["t_s"]);
+        var warmUp = samples.FirstOrDefault(sample => sample.ContainsKey("end_of_warm_up"))?["t_s"];
+        foreach (var (index, (figure, title, color)) in series.Index())
+        {
+            var y = 70 + (index * 150);
+            const int left = 80;
+            const int plotWidth = Width - 120;
+            const int plotHeight = 100;
+            var top = y + 22;
+            svg.AppendLine(Invariant($"""<rect x="20" y="{y}" width="{Width - 40}" height="140" fill="#f7fafc" stroke="#e2e8f0"/>"""));
+            svg.AppendLine(Invariant($"""<text x="28" y="{y + 15}" font-weight="bold">{Escape(title)}</text>"""));
+            var values = samples.Select(sample => (T: sample["t_s"], V: sample.GetValueOrDefault(figure, double.NaN))).Where(point => !double.IsNaN(point.V)).ToList();
+            var max = values.Select(point => point.V).DefaultIfEmpty(1).Max();
+            max = max <= 0 ? 1 : max * 1.1;
+            double X(double t) => left + (end <= 0 ? 0 : t / end * plotWidth);
+            double Y(double v) => top + plotHeight - (v / max * plotHeight);
+            foreach (var tick in new[] { 0.0, 0.5, 1.0 })
+            {
+                svg.AppendLine(Invariant($"""<line x1="{left}" y1="{Y(max * tick):0.0}" x2="{left + plotWidth}" y2="{Y(max * tick):0.0}" stroke="#e2e8f0"/>"""));
+                svg.AppendLine(Invariant($"""<text x="{left - 6}" y="{Y(max * tick) + 4:0.0}" text-anchor="end" fill="#4a5568">{MarkdownTable.Format(max * tick)}</text>"""));
+            }
+
+            if (warmUp is { } w)
+            {
+                svg.AppendLine(Invariant($"""<line x1="{X(w):0.0}" y1="{top}" x2="{X(w):0.0}" y2="{top + plotHeight}" stroke="#a0aec0" stroke-dasharray="4 3"/><text x="{X(w) + 4:0.0}" y="{top + 10}" fill="#4a5568">end of warm-up</text>"""));
+            }
+
+            svg.AppendLine(Invariant($"""<text x="{left + plotWidth}" y="{top + plotHeight + 14}" text-anchor="end" fill="#4a5568">{end:0} s</text>"""));
+            if (values.Count > 0)
+            {
+                svg.AppendLine(Invariant($"""<polyline points="{string.Join(' ', values.Select(point => Invariant($"{X(point.T):0.0},{Y(point.V):0.0}")))}" fill="none" stroke="{color}" stroke-width="2"/>"""));
+                foreach (var point in values)
+                {
+                    svg.AppendLine(Invariant($"""<circle cx="{X(point.T):0.0}" cy="{Y(point.V):0.0}" r="2.5" fill="{color}"/>"""));
+                }
+            }
+        }
+
+        svg.AppendLine("</svg>");
+        return svg.ToString();
     }
 
     /// <summary>A panel is narrow: the fan-out rows' labels are shortened to fit.</summary>

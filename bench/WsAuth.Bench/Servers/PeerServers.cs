@@ -17,7 +17,17 @@ internal sealed class SignalRServer(BenchPaths paths) : ServerUnderTest(paths)
 
     public override string ProjectFile => Path.Combine(Paths.Bench, "Peers", "SignalRPeer", "SignalRPeer.csproj");
 
-    public override async Task<ServerSession> StartAsync(World? world, BenchProfile profile, int? core, CancellationToken cancellationToken)
+    public override bool HasBackplane => true;
+
+    public override Task<ServerSession> StartAsync(World? world, BenchProfile profile, int? core, CancellationToken cancellationToken) =>
+        StartAsync(world, profile, core, null, null, cancellationToken);
+
+    /// <summary>With <c>ConnectionStrings__Redis</c>, the peer adds <c>AddStackExchangeRedis</c> (its Program.cs).</summary>
+    public override Task<ServerSession> StartClusterMemberAsync(
+        World world, BenchProfile profile, int? core, string instance, string redis, CancellationToken cancellationToken) =>
+        StartAsync(world, profile, core, instance, redis, cancellationToken);
+
+    private async Task<ServerSession> StartAsync(World? world, BenchProfile profile, int? core, string? instance, string? redis, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(world);
         var members = Path.Combine(Paths.Temp, "memberships.json");
@@ -29,11 +39,18 @@ internal sealed class SignalRServer(BenchPaths paths) : ServerUnderTest(paths)
         Settings["Jwt__Issuer"] = world.Issuer;
         Settings["Jwt__Audience"] = world.Audience;
         Settings["Bench__MembershipFile"] = members;
+        if (redis is not null)
+        {
+            Settings["ConnectionStrings__Redis"] = redis;
+        }
+
         var environment = new Dictionary<string, string>(Settings) { ["Jwt__SigningKey"] = world.SigningKey };
         Settings["Jwt__SigningKey"] = "(the subject's development key)";
+        // The record's settings are those of the one-instance run; the cluster's are in its scenario's notes.
+        Settings.Remove("ConnectionStrings__Redis");
 
         return await StartSessionAsync(
-            Path.GetDirectoryName(ProjectFile)!, environment, new SignalRProtocol(), world, profile, core, TimeSpan.FromMinutes(1), cancellationToken);
+            Path.GetDirectoryName(ProjectFile)!, environment, new SignalRProtocol(), world, profile, core, TimeSpan.FromMinutes(1), cancellationToken, instance);
     }
 }
 

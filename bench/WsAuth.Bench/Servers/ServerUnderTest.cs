@@ -17,6 +17,15 @@ internal sealed class ServerSession : IAsyncDisposable
 
     public required BenchProfile Profile { get; init; }
 
+    /// <summary>The app's own meter (the subject's is named after its project), for the soak's metrics session.</summary>
+    public string? MeterName { get; set; }
+
+    /// <summary>Processes whose CPU counts as the server's besides its own: the other instance and Redis, in the cluster scenario.</summary>
+    public List<int> Companions { get; } = [];
+
+    /// <summary>The server's process and its companions, for CPU figures.</summary>
+    public int[] CpuPids => [Server.Pid, .. Companions];
+
     /// <summary>For HTTP publishes and setup calls; pooled connections, enough of them for the highest rate.</summary>
     public HttpClient Http => _http ??= new HttpClient(new SocketsHttpHandler
     {
@@ -46,7 +55,7 @@ internal sealed class ServerSession : IAsyncDisposable
     /// </summary>
     public async Task WaitForQuietAsync(CancellationToken cancellationToken)
     {
-        var meter = new CpuMeter(Server.Pid);
+        var meter = new CpuMeter(CpuPids);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var quiet = 0;
         var busy = 0.0;
@@ -105,13 +114,24 @@ internal abstract class ServerUnderTest(BenchPaths paths)
 
     public abstract Task<ServerSession> StartAsync(World? world, BenchProfile profile, int? core, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Starts one instance of a cluster (<paramref name="instance"/> names its log) sharing the Redis at
+    /// <paramref name="redis"/> (<c>host:port</c>); the world's users and tokens are those of the first start.
+    /// </summary>
+    public virtual Task<ServerSession> StartClusterMemberAsync(
+        World world, BenchProfile profile, int? core, string instance, string redis, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{Name} has no backplane: it is not in the cluster scenario.");
+
+    /// <summary>Whether <see cref="StartClusterMemberAsync"/> is supported.</summary>
+    public virtual bool HasBackplane => false;
+
     /// <summary>Starts the built server in <paramref name="directory"/> and waits until it answers; stops it if it never does.</summary>
     protected async Task<ServerSession> StartSessionAsync(
         string directory, IReadOnlyDictionary<string, string> environment, WireProtocol protocol, World world, BenchProfile profile,
-        int? core, TimeSpan readyWithin, CancellationToken cancellationToken)
+        int? core, TimeSpan readyWithin, CancellationToken cancellationToken, string? instance = null)
     {
-        var server = await ServerProcess.StartAsync(Name, OutputDll, directory, environment, core, Paths, cancellationToken);
-        var session = new ServerSession { Name = Name, Server = server, Protocol = protocol, World = world, Profile = profile };
+        var server = await ServerProcess.StartAsync(instance ?? Name, OutputDll, directory, environment, core, Paths, cancellationToken);
+        var session = new ServerSession { Name = instance ?? Name, Server = server, Protocol = protocol, World = world, Profile = profile };
         try
         {
             await server.WaitUntilReadyAsync(readyWithin, cancellationToken);

@@ -104,8 +104,11 @@ internal sealed class SubjectServer(BenchPaths paths, string? existingApp = null
         Settings["Seed__Users__3.."] = $"{world.Users.Count} users bench0..bench{world.Users.Count - 1}";
         Settings["Seed__Organizations__2.."] = $"{world.Orgs.Count} organizations bench-org-0..{world.Orgs.Count - 1}, each with one admin";
 
+        _environment = environment;
         var session = await StartSessionAsync(
             AppDirectory, environment, new SubjectProtocol(), world, profile, core, TimeSpan.FromMinutes(3), cancellationToken);
+        // The template's Company.RealtimeApp1 becomes the project's name, and so does RealtimeMetrics.MeterName.
+        session.MeterName = Path.GetFileNameWithoutExtension(ProjectFile);
         try
         {
             Scenarios.Progress.Write($"subject: seeded and listening; signing in {world.Users.Count + 1} users");
@@ -119,6 +122,26 @@ internal sealed class SubjectServer(BenchPaths paths, string? existingApp = null
             await session.DisposeAsync();
             throw;
         }
+    }
+
+    private Dictionary<string, string>? _environment;
+
+    public override bool HasBackplane => true;
+
+    /// <summary>
+    /// Another instance of the app in the same directory, so on the same SQLite file, with the same seed
+    /// settings (the seed is race-safe and adds only what is missing) and its built-in Redis backplane on
+    /// (<c>ConnectionStrings__Redis</c>). The users, memberships and tokens are the first start's.
+    /// </summary>
+    public override async Task<ServerSession> StartClusterMemberAsync(
+        World world, BenchProfile profile, int? core, string instance, string redis, CancellationToken cancellationToken)
+    {
+        var environment = new Dictionary<string, string>(_environment ?? throw new InvalidOperationException("Start the subject once first."))
+        {
+            ["ConnectionStrings__Redis"] = redis,
+        };
+        return await StartSessionAsync(
+            AppDirectory, environment, new SubjectProtocol(), world, profile, core, TimeSpan.FromMinutes(3), cancellationToken, instance);
     }
 
     /// <summary>Gets a fresh access token for every user (and alice) through <c>POST /token</c>.</summary>
