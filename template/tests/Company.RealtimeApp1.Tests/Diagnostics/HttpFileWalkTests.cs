@@ -14,14 +14,16 @@ namespace Company.RealtimeApp1.Tests;
 public sealed partial class HttpFileWalkTests
 {
     [Fact]
-    public async Task EveryRequestOfTheHttpFileAnswersAsItsCommentSaysTwiceInARow()
+    public async Task EveryRequestOfTheHttpFileAnswersAsItsTitleSaysTwiceInARow()
     {
         await using var app = RealtimeApplication.With([], "Development");
         var contentRoot = app.Services.GetRequiredService<IWebHostEnvironment>().ContentRootPath;
-        var requests = Parse(File.ReadAllText(Directory.GetFiles(contentRoot, "*.http").Single()));
+        var text = File.ReadAllText(Directory.GetFiles(contentRoot, "*.http").Single());
+        var requests = Parse(text);
         using var client = app.CreateClient();
 
-        Assert.True(requests.Count >= 20, $"Only {requests.Count} requests were read from the .http file.");
+        // Every request line of the file was read as a request (none skipped by the parser).
+        Assert.Equal(text.Split('\n').Count(line => RequestLine().IsMatch(line)), requests.Count);
         foreach (var walk in new[] { 1, 2 })
         {
             var responses = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
