@@ -63,7 +63,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
         ServerProcess.PerfMap = options.PerfMap;
         if (options.PerfMap)
         {
-            report.Notes.Add("servers ran with DOTNET_PerfMapEnabled=1 (--perf-map), perhaps under perf: not a run to compare");
+            report.Notes.Add("servers ran with DOTNET_PerfMapEnabled=1 and DOTNET_EnableWriteXorExecute=0 (--perf-map), perhaps under perf: not a run to compare");
         }
 
         var subject = new SubjectServer(paths, options.SubjectDirectory);

@@ -26,7 +26,7 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public int Port { get; }
 
-    /// <summary>Starts servers with <c>DOTNET_PerfMapEnabled=1</c>, so <c>perf</c> can name JIT-compiled frames (<c>--perf-map</c>).</summary>
+    /// <summary>Starts servers with <c>DOTNET_PerfMapEnabled=1</c> and <c>DOTNET_EnableWriteXorExecute=0</c>, so <c>perf</c> can name JIT-compiled frames (<c>--perf-map</c>).</summary>
     public static bool PerfMap { get; set; }
 
     public Uri BaseUri => new($"http://127.0.0.1:{Port}/");
@@ -73,6 +73,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         if (PerfMap)
         {
             start.Environment["DOTNET_PerfMapEnabled"] = "1";
+            // Without this, JIT-compiled code runs from a double mapping perf cannot match to the map.
+            start.Environment["DOTNET_EnableWriteXorExecute"] = "0";
         }
 
         var log = new StreamWriter(Path.Combine(paths.Logs, $"{name}.log"), append: false) { AutoFlush = true };
