@@ -178,10 +178,12 @@ public sealed partial class RealtimeConnection
         _closeReason = reason;
         _discardQueued = discardQueued;
         _closingSource.Cancel();
-        // An idle writer is woken to send the close frame; a busy one sends it after its current frame.
+        // An idle writer is woken to send the close frame, on the thread pool: the close is not written on
+        // the caller's thread (a broadcast that found this socket full, or the receive side whose own
+        // failure the framework may still be answering). A busy writer sends it after its current frame.
         if (Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
         {
-            _ = WriteAsync(default, hasFirst: false);
+            ThreadPool.UnsafeQueueUserWorkItem(static connection => _ = connection.WriteAsync(default, hasFirst: false), this, preferLocal: false);
         }
     }
 
