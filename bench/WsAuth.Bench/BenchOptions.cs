@@ -120,7 +120,7 @@ internal sealed record BenchProfile
 
 internal sealed record BenchOptions(
     BenchProfile Profile, IReadOnlyList<string> Servers, IReadOnlyList<string> Scenarios, bool KeepTemp, string? SubjectDirectory = null,
-    TimeSpan? Soak = null)
+    TimeSpan? Soak = null, bool PerfMap = false)
 {
     public static readonly string[] AllServers = ["subject", "signalr", "bare"];
 
@@ -132,6 +132,7 @@ internal sealed record BenchOptions(
         var servers = AllServers.ToList();
         var scenarios = AllScenarios.ToList();
         var keepTemp = false;
+        var perfMap = false;
         string? subject = null;
         TimeSpan? soak = null;
         for (var i = 0; i < args.Length; i++)
@@ -183,6 +184,9 @@ internal sealed record BenchOptions(
                 case "--keep-temp":
                     keepTemp = true;
                     break;
+                case "--perf-map":
+                    perfMap = true;
+                    break;
                 default:
                     return null;
             }
@@ -193,14 +197,14 @@ internal sealed record BenchOptions(
         {
             // The soak is the subject's alone, and nothing else runs with it.
             profile = profile with { Name = "soak", Deadline = length + TimeSpan.FromMinutes(10) };
-            return new BenchOptions(profile, ["subject"], ["soak"], keepTemp, subject, length);
+            return new BenchOptions(profile, ["subject"], ["soak"], keepTemp, subject, length, perfMap);
         }
 
-        return new BenchOptions(profile, servers, [.. AllScenarios.Where(scenarios.Contains)], keepTemp, subject);
+        return new BenchOptions(profile, servers, [.. AllScenarios.Where(scenarios.Contains)], keepTemp, subject, PerfMap: perfMap);
     }
 
     public const string Usage = """
-        usage: dotnet run -c Release --project bench/WsAuth.Bench -- [--quick | --full] [--servers LIST] [--scenarios LIST] [--subject DIR] [--keep-temp]
+        usage: dotnet run -c Release --project bench/WsAuth.Bench -- [--quick | --full] [--servers LIST] [--scenarios LIST] [--subject DIR] [--keep-temp] [--perf-map]
                dotnet run -c Release --project bench/WsAuth.Bench -- --soak [--soak-minutes N] [--subject DIR] [--keep-temp]
           --quick       every scenario against every server, small and short (the default; under 3 minutes)
           --full        the figures for the README: more sockets, longer steps, more runs
@@ -213,5 +217,7 @@ internal sealed record BenchOptions(
                         clients that never read) for 10 minutes, sampled every 10 s; nothing else runs
           --soak-minutes N   the soak's length instead of 10 minutes (implies --soak)
           --keep-temp   keep bench/results/tmp (the generated app, its database and the server logs)
+          --perf-map    start each server with DOTNET_PerfMapEnabled=1 and DOTNET_EnableWriteXorExecute=0 (for perf record -g -p PID; the pid
+                        is written to bench/results/tmp/logs/NAME.pid)
         """;
 }

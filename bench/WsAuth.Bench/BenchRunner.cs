@@ -60,6 +60,12 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
             report.Notes.Add("server and generator were not pinned to separate cores (taskset missing or a single core)");
         }
 
+        ServerProcess.PerfMap = options.PerfMap;
+        if (options.PerfMap)
+        {
+            report.Notes.Add("servers ran with DOTNET_PerfMapEnabled=1 and DOTNET_EnableWriteXorExecute=0 (--perf-map), perhaps under perf: not a run to compare");
+        }
+
         var subject = new SubjectServer(paths, options.SubjectDirectory);
         // The subject always starts: it issues the tokens every server is measured with.
         var servers = new List<ServerUnderTest> { subject };

@@ -20,6 +20,10 @@ internal static class NotificationsApi
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 200;
 
+    // Compiled once rather than looked up in EF's query cache on every send.
+    private static readonly Func<AppDbContext, Guid, CancellationToken, Task<bool>> UserExists =
+        EF.CompileAsyncQuery((AppDbContext db, Guid userId, CancellationToken _) => db.Users.Any(u => u.Id == userId && u.UserName != null));
+
     public static IEndpointRouteBuilder MapNotificationsApi(this IEndpointRouteBuilder routes)
     {
         var notifications = routes.MapGroup("/api/notifications").WithTags("Notifications").RequireAuthorization();
@@ -47,7 +51,7 @@ internal static class NotificationsApi
         }
 
         var errors = new Dictionary<string, string[]>();
-        if (request.UserId is not { } userId || !await db.Users.AnyAsync(u => u.Id == userId && u.UserName != null, cancellationToken))
+        if (request.UserId is not { } userId || !await UserExists(db, userId, cancellationToken))
         {
             errors["userId"] = ["No user has this id."];
         }

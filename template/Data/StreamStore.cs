@@ -137,6 +137,9 @@ public sealed partial class StreamStore<TContext>(IServiceScopeFactory scopes, I
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TContext>();
+        // The entities are only ever added, never changed afterwards: there is nothing for SaveChanges to
+        // detect, and scanning the batch for it is wasted (the pool restores the setting with the context).
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
         foreach (var pending in batch)
         {
             db.Add(pending.Entity);

@@ -26,6 +26,9 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>Starts servers with <c>DOTNET_PerfMapEnabled=1</c> and <c>DOTNET_EnableWriteXorExecute=0</c>, so <c>perf</c> can name JIT-compiled frames (<c>--perf-map</c>).</summary>
+    public static bool PerfMap { get; set; }
+
     public Uri BaseUri => new($"http://127.0.0.1:{Port}/");
 
     /// <summary>The server's own process (the dotnet host), not the wrapper's.</summary>
@@ -76,6 +79,12 @@ internal sealed class ServerProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
 
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        if (PerfMap)
+        {
+            start.Environment["DOTNET_PerfMapEnabled"] = "1";
+            // Without this, JIT-compiled code runs from a double mapping perf cannot match to the map.
+            start.Environment["DOTNET_EnableWriteXorExecute"] = "0";
+        }
 
         var log = new StreamWriter(Path.Combine(paths.Logs, $"{name}.log"), append: false) { AutoFlush = true };
         var process = new Process { StartInfo = start };
@@ -95,6 +104,12 @@ internal sealed class ServerProcess : IAsyncDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(20));
         server.Pid = await server._serverPid.Task.WaitAsync(timeout.Token);
+        if (PerfMap)
+        {
+            await File.WriteAllTextAsync(
+                Path.Combine(paths.Logs, $"{name}.pid"), server.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+        }
+
         return server;
     }
 
