@@ -102,8 +102,11 @@ internal sealed partial class ConsumerHost(
                 await NotifyDisconnectedAsync(consumer, consumerContext);
             }
 
-            Log.Disconnected(logger, connection.Id, (int?)socket.CloseStatus);
-            metrics.Disconnected((int?)socket.CloseStatus);
+            // The code the client answered or closed with; else the one the server sent to a client that never
+            // answered it (a slow consumer's 1008, say); else none came either way (1006).
+            var closeCode = (int?)socket.CloseStatus ?? connection.CloseStatusSent;
+            Log.Disconnected(logger, connection.Id, closeCode);
+            metrics.Disconnected(closeCode);
         }
     }
 

@@ -35,6 +35,7 @@ public sealed partial class RealtimeConnection
     private int _closeRequested;
     private volatile bool _discardQueued;
     private WebSocketCloseStatus _closeStatus = WebSocketCloseStatus.NormalClosure;
+    private int _closeStatusSent;
     private string _closeReason = "";
 
     internal RealtimeConnection(WebSocket socket, ClaimsPrincipal user, RealtimeOptions options, RealtimeMetrics metrics, ILogger logger)
@@ -189,6 +190,9 @@ public sealed partial class RealtimeConnection
 
     public void Close(int status, string reason, bool discardQueued = false) => Close((WebSocketCloseStatus)status, reason, discardQueued);
 
+    /// <summary>The code of the close frame the server sent (or began to send), if it sent one.</summary>
+    public int? CloseStatusSent => Volatile.Read(ref _closeStatusSent) is var sent and not 0 ? sent : null;
+
     /// <summary>
     /// The send side: starts the socket's writer, which until now held the frames queued before the
     /// connection was admitted (the welcome), and completes once the close frame has gone (or the socket
@@ -248,6 +252,7 @@ public sealed partial class RealtimeConnection
 
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
+                Volatile.Write(ref _closeStatusSent, (int)_closeStatus);
                 await _socket.CloseOutputAsync(_closeStatus, _closeReason, CancellationToken.None);
             }
 
