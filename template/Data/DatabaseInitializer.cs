@@ -5,6 +5,9 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
+#if (UsePostgres)
+using Npgsql;
+#endif
 
 namespace Company.RealtimeApp1.Data;
 
@@ -53,9 +56,8 @@ internal static partial class DatabaseInitializer
     /// Returns false, having logged why in one line that names the setting, when the database cannot be used.
     /// </summary>
     /// <remarks>
-    /// Instances may start together against one database: EF Core's <c>MigrateAsync</c> holds a migration lock
-    /// (a lock table on SQLite, a table lock on PostgreSQL), so one applies the migrations while the others wait
-    /// and then find nothing to do; the seed and the sign-in decoy add only what is missing and take a unique
+    /// Instances may start together against one database: one applies the migrations while the others wait
+    /// and then find nothing to do (see <see cref="MigrateAsync"/>); the seed and the sign-in decoy add only what is missing and take a unique
     /// index's refusal as "another instance added it".
     /// </remarks>
     public static async Task<bool> InitializeDatabaseAsync(this WebApplication app)
@@ -66,7 +68,7 @@ internal static partial class DatabaseInitializer
             {
                 var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
                 await CreateMigrationHistoryAsync(db);
-                await db.Database.MigrateAsync();
+                await MigrateAsync(db);
                 await SignInDecoy.EnsureAsync(db);
             }
 
@@ -109,6 +111,38 @@ internal static partial class DatabaseInitializer
     /// </summary>
     private static Task CreateMigrationHistoryAsync(AppDbContext db) =>
         db.GetService<IHistoryRepository>().CreateIfNotExistsAsync();
+
+#if (UsePostgres)
+    /// <summary>Any number below 2^63 the app's other advisory locks (none today) do not use.</summary>
+    private const long MigrationLockKey = 0x5773_4175_7468_4D67; // "WsAuthMg"
+
+    /// <summary>
+    /// Npgsql's migration lock is a table lock taken in each migration's own transaction and released between
+    /// two migrations, so an instance that read the history before another applied the first migration applies
+    /// the second one again ("42P07: relation already exists"; seen with InitialCreate then ExampleConsumers).
+    /// A session advisory lock held on a connection of its own around the whole of MigrateAsync lets one
+    /// instance migrate while the others wait, then find nothing to do.
+    /// </summary>
+    private static async Task MigrateAsync(AppDbContext db)
+    {
+        await using var connection = new NpgsqlConnection(db.Database.GetConnectionString());
+        await connection.OpenAsync();
+        await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", connection))
+        {
+            take.Parameters.AddWithValue("key", MigrationLockKey);
+            await take.ExecuteNonQueryAsync();
+        }
+
+        // Closing the connection releases the lock too, should the migration throw.
+        await db.Database.MigrateAsync();
+        await using var release = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", connection);
+        release.Parameters.AddWithValue("key", MigrationLockKey);
+        await release.ExecuteNonQueryAsync();
+    }
+#else
+    /// <summary>SQLite's migration lock (a lock table) is held across every pending migration.</summary>
+    private static Task MigrateAsync(AppDbContext db) => db.Database.MigrateAsync();
+#endif
 
     private static async Task SeedAsync(IServiceProvider services, SeedOptions seed)
     {
