@@ -102,9 +102,9 @@ internal sealed partial class ConsumerHost(
                 await NotifyDisconnectedAsync(consumer, consumerContext);
             }
 
-            // The code the client answered or closed with; else the one the server sent to a client that never
-            // answered it (a slow consumer's 1008, say); else none came either way (1006).
-            var closeCode = (int?)socket.CloseStatus ?? connection.CloseStatusSent;
+            // The code the client answered or closed with; else the one the server closed with, to a client
+            // that never answered it or never read it (a slow consumer's 1008, say); else none came (1006).
+            var closeCode = (int?)socket.CloseStatus ?? connection.CloseStatusChosen;
             Log.Disconnected(logger, connection.Id, closeCode);
             metrics.Disconnected(closeCode);
         }

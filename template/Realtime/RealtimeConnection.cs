@@ -35,7 +35,7 @@ public sealed partial class RealtimeConnection
     private int _closeRequested;
     private volatile bool _discardQueued;
     private WebSocketCloseStatus _closeStatus = WebSocketCloseStatus.NormalClosure;
-    private int _closeStatusSent;
+    private int _closeStatusChosen;
     private string _closeReason = "";
 
     internal RealtimeConnection(WebSocket socket, ClaimsPrincipal user, RealtimeOptions options, RealtimeMetrics metrics, ILogger logger)
@@ -178,6 +178,13 @@ public sealed partial class RealtimeConnection
         _closeStatus = status;
         _closeReason = reason;
         _discardQueued = discardQueued;
+        if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            // The server's code, whether or not its frame can still be written: a client that stopped
+            // reading is closed 1008 though the frame waits behind a send that never completes.
+            Volatile.Write(ref _closeStatusChosen, (int)status);
+        }
+
         _closingSource.Cancel();
         // An idle writer is woken to send the close frame, on the thread pool: the close is not written on
         // the caller's thread (a broadcast that found this socket full, or the receive side whose own
@@ -190,8 +197,8 @@ public sealed partial class RealtimeConnection
 
     public void Close(int status, string reason, bool discardQueued = false) => Close((WebSocketCloseStatus)status, reason, discardQueued);
 
-    /// <summary>The code of the close frame the server sent (or began to send), if it sent one.</summary>
-    public int? CloseStatusSent => Volatile.Read(ref _closeStatusSent) is var sent and not 0 ? sent : null;
+    /// <summary>The code the server closed with while the socket was still open, if it did, sent or not.</summary>
+    public int? CloseStatusChosen => Volatile.Read(ref _closeStatusChosen) is var chosen and not 0 ? chosen : null;
 
     /// <summary>
     /// The send side: starts the socket's writer, which until now held the frames queued before the
@@ -252,7 +259,6 @@ public sealed partial class RealtimeConnection
 
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                Volatile.Write(ref _closeStatusSent, (int)_closeStatus);
                 await _socket.CloseOutputAsync(_closeStatus, _closeReason, CancellationToken.None);
             }
 

@@ -26,6 +26,8 @@ public sealed class RealtimeMetricsTests
         }
 
         await closed.WaitForMeasurementsAsync(1, TimeSpan.FromSeconds(10));
+        // The wait may end inside the server's Add, on its thread: off it, before the app is stopped.
+        await Task.Yield();
         Assert.Equal(0, active.GetMeasurementSnapshot().EvaluateAsCounter());
         Assert.Equal(1, received.GetMeasurementSnapshot().EvaluateAsCounter());
         Assert.Equal(2, sent.GetMeasurementSnapshot().EvaluateAsCounter());
@@ -55,9 +57,80 @@ public sealed class RealtimeMetricsTests
             }
         });
         await closed.WaitForMeasurementsAsync(1, TimeSpan.FromSeconds(10));
+        // The wait may end inside the server's Add, on its thread: off it, before the app is stopped.
+        await Task.Yield();
 
         Assert.Equal(1003, Assert.Single(closed.GetMeasurementSnapshot()).Tags["code"]);
     }
+
+    [Fact]
+    public async Task AClientThatDropsWithoutACloseIsCountedAs1006()
+    {
+        using var app = new RealtimeApplication();
+        var meters = app.Services.GetRequiredService<IMeterFactory>();
+        using var closed = new MetricCollector<long>(meters, RealtimeMetrics.MeterName, "realtime.connections.closed");
+        var (_, token) = await app.SignInNewUserAsync();
+        await using var socket = await app.ConnectAsync(EchoConsumer.Path, token);
+        await socket.ReceiveJsonAsync("welcome");
+
+        socket.Socket.Abort();
+
+        await closed.WaitForMeasurementsAsync(1, TimeSpan.FromSeconds(10));
+        // The wait may end inside the server's Add, on its thread: off it, before the app is stopped.
+        await Task.Yield();
+
+        Assert.Equal(1006, Assert.Single(closed.GetMeasurementSnapshot()).Tags["code"]);
+    }
+
+    [Fact]
+    public async Task ASlowConsumerThatNeverReadsIsCountedAs1008()
+    {
+        using var app = RealtimeApplication.With(new()
+        {
+            ["WebSockets:CloseTimeout"] = "00:00:01",
+            ["WebSockets:OutboundQueueMessages"] = "64",
+            ["WebSockets:OutboundQueueBytes"] = "1048576",
+        });
+        var meters = app.Services.GetRequiredService<IMeterFactory>();
+        using var closed = new MetricCollector<long>(meters, RealtimeMetrics.MeterName, "realtime.connections.closed");
+        var (_, token) = await app.SignInNewUserAsync();
+        var stream = Guid.NewGuid().ToString("N");
+        // A small receive buffer: the client's kernel takes little, so the backlog stays on the server.
+        using var invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var tcp = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+                await tcp.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new System.Net.Sockets.NetworkStream(tcp, ownsSocket: true);
+            },
+        });
+        using var client = new System.Net.WebSockets.ClientWebSocket();
+        client.Options.SetRequestHeader("Authorization", "Bearer " + token);
+        await client.ConnectAsync(app.WebSocketUri($"{EchoConsumer.Path}/{stream}"), invoker, CancellationToken.None);
+        var publisher = app.Services.GetRequiredService<StreamPublisher>();
+
+        // The client never reads: the socket's buffers fill, then its queue, and the close frame itself
+        // can never be written, so the socket is aborted CloseTimeout later.
+        var frame = new Flood("flood", new string('x', 32 * 1024));
+        for (var i = 0; i < 400 && closed.GetMeasurementSnapshot().Count == 0; i++)
+        {
+            await publisher.PublishAsync(EchoConsumer.StreamFor(stream), frame, FloodType);
+            // Slowly, as events come: the socket's send is long stuck when its queue overflows.
+            await Task.Delay(10);
+        }
+
+        await closed.WaitForMeasurementsAsync(1, TimeSpan.FromSeconds(10));
+        // The wait may end inside the server's Add, on its thread: off it, before the app is stopped.
+        await Task.Yield();
+
+        Assert.Equal(1008, Assert.Single(closed.GetMeasurementSnapshot()).Tags["code"]);
+    }
+
+    private sealed record Flood(string Type, string Pad);
+
+    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<Flood> FloodType =
+        (System.Text.Json.Serialization.Metadata.JsonTypeInfo<Flood>)System.Text.Json.JsonSerializerOptions.Web.GetTypeInfo(typeof(Flood));
 
     [Fact]
     public async Task RefusedHandshakesAreCountedByReason()
