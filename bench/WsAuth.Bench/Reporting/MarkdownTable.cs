@@ -24,7 +24,7 @@ internal static class MarkdownTable
             var toBare = Headlines.Ratio(subject, bare);
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {headline.Label} | {Describe(report, headline)} {(headline.HigherIsBetter ? "↑" : "↓")} | {Format(subject)} | {Format(signalR)} | {Format(bare)} " +
-                $"| {FormatRatio(toSignalR)} | {FormatRatio(toBare)} | {Goals(headline, toSignalR, toBare)} |");
+                $"| {FormatRatio(toSignalR)} | {FormatRatio(toBare)} | {Goals(headline, subject, toSignalR, toBare)} |");
         }
 
         text.AppendLine();
@@ -135,9 +135,14 @@ internal static class MarkdownTable
         return headline.Unit;
     }
 
-    private static string Goals(Headline headline, double toSignalR, double toBare)
+    private static string Goals(Headline headline, double subject, double toSignalR, double toBare)
     {
         var goals = new List<string>();
+        if (headline.OwnFigure is { } own)
+        {
+            goals.Add($"subject {own.ToString().TrimEnd('×')} {Mark(own, subject)}");
+        }
+
         if (headline.AgainstSignalR is { } signalR)
         {
             goals.Add($"{signalR} SignalR {Mark(signalR, toSignalR)}");
