@@ -73,7 +73,7 @@ internal sealed record BenchProfile
         Users = 560,
         HandshakeSockets = 500,
         HandshakeRuns = 3,
-        IdleSockets = 5000,
+        IdleSockets = 2000,
         IdleRuns = 1,
         FanOutSockets = 2000,
         FanOutRates = [100, 400, 1600],
@@ -84,11 +84,11 @@ internal sealed record BenchProfile
         Drain = TimeSpan.FromSeconds(1),
         LadderRuns = 1,
         EchoDuration = TimeSpan.FromSeconds(1),
-        EchoRuns = 3,
+        EchoRuns = 2,
         WarmUp = TimeSpan.FromSeconds(0.5),
         GroupWarmUp = TimeSpan.FromSeconds(1),
         Bisections = 0,
-        ServerWarmUp = TimeSpan.FromSeconds(6),
+        ServerWarmUp = TimeSpan.FromSeconds(4),
         Deadline = TimeSpan.FromMinutes(10),
     };
 

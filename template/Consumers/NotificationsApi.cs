@@ -20,7 +20,7 @@ internal static class NotificationsApi
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 200;
 
-    // Compiled once rather than looked up in EF's query cache on every send.
+    // Compiled once rather than looked up in EF's query cache on every invalid send.
     private static readonly Func<AppDbContext, Guid, CancellationToken, Task<bool>> UserExists =
         EF.CompileAsyncQuery((AppDbContext db, Guid userId, CancellationToken _) => db.Users.Any(u => u.Id == userId && u.UserName != null));
 
@@ -51,11 +51,6 @@ internal static class NotificationsApi
         }
 
         var errors = new Dictionary<string, string[]>();
-        if (request.UserId is not { } userId || !await UserExists(db, userId, cancellationToken))
-        {
-            errors["userId"] = ["No user has this id."];
-        }
-
         if (string.IsNullOrWhiteSpace(request.Title) || request.Title.Length > 200)
         {
             errors["title"] = ["A title of 1 to 200 characters is required."];
@@ -64,6 +59,13 @@ internal static class NotificationsApi
         if (request.Body is null || request.Body.Length > 4000)
         {
             errors["body"] = ["A body of at most 4000 characters is required."];
+        }
+
+        // The recipient is checked by the insert itself (its foreign key): a valid send costs no query of its
+        // own. An invalid one is checked here, so that its answer names every error at once.
+        if (request.UserId is not { } userId || (errors.Count > 0 && !await UserExists(db, userId, cancellationToken)))
+        {
+            errors["userId"] = [UnknownUser];
         }
 
         if (errors.Count > 0)
@@ -80,7 +82,13 @@ internal static class NotificationsApi
         {
             return PublishedMessageLimit.TooLarge(exception);
         }
+        catch (Exception exception) when (DatabaseErrors.IsMissingReference(exception))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = [UnknownUser] });
+        }
     }
+
+    private const string UnknownUser = "No user has this id.";
 
     private static async Task<Results<Ok<List<StoredNotification>>, ValidationProblem>> ListAsync(
         ClaimsPrincipal user, AppDbContext db, long? since, int? limit, CancellationToken cancellationToken)

@@ -54,6 +54,48 @@ public sealed class NotificationsApiTests(RealtimeApplication app) : IClassFixtu
     }
 
     [Fact]
+    public async Task ANotificationForAnUnknownUserSentAmongOthersFailsAloneAndTheOthersAreStored()
+    {
+        var admin = await SignInAsync("admin");
+        var recipient = await SignInAsync();
+        var client = app.CreateClient(admin.Token);
+
+        // Sent at once, so that the unknown recipient lands in a batch with the others.
+        var sends = Enumerable.Range(0, 20)
+            .Select(i => client.PostAsJsonAsync("/api/notifications", new { userId = (Guid?)(i == 10 ? Guid.NewGuid() : recipient.Id), title = $"n{i}", body = "" }))
+            .ToList();
+        var responses = await Task.WhenAll(sends);
+
+        Assert.Equal(
+            Enumerable.Range(0, 20).Select(i => i == 10 ? HttpStatusCode.BadRequest : HttpStatusCode.Accepted),
+            responses.Select(response => response.StatusCode));
+        var problem = await responses[10].Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("No user has this id.", problem.GetProperty("errors").GetProperty("userId")[0].GetString());
+        var stored = await app.CreateClient(recipient.Token).GetFromJsonAsync<JsonElement>("/api/notifications");
+        Assert.Equal(
+            Enumerable.Range(0, 20).Where(i => i != 10).Select(i => $"n{i}").Order(StringComparer.Ordinal),
+            stored.EnumerateArray().Select(n => n.GetProperty("title").GetString()!).Order(StringComparer.Ordinal));
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task AnInvalidNotificationNamesEveryErrorAtOnce()
+    {
+        var admin = await SignInAsync("admin");
+
+        using var response = await app.CreateClient(admin.Token).PostAsJsonAsync(
+            "/api/notifications", new { userId = Guid.NewGuid(), title = "", body = "y" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.Equal(["title", "userId"], errors.EnumerateObject().Select(error => error.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("No user has this id.", errors.GetProperty("userId")[0].GetString());
+    }
+
+    [Fact]
     public async Task ListingPagesThroughTheCallersNotificationsInAscendingId()
     {
         var admin = await SignInAsync("admin");
