@@ -304,7 +304,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
         // quick.md/.svg and full.md/.svg are the figures of complete runs of the template only.
         var complete = options.Soak is null && options.SubjectDirectory is null
             && options.Servers.Count == BenchOptions.AllServers.Length
-            && options.Scenarios.Count == BenchOptions.AllScenarios.Length;
+            && options.Scenarios.SequenceEqual(BenchOptions.DefaultScenarios(options.Profile));
         if (complete)
         {
             files[$"{report.Mode}.md"] = table;
