@@ -112,10 +112,10 @@ public sealed class RealtimeMetricsTests
 
         // The client never reads: the socket's buffers fill, then its queue, and the close frame itself
         // can never be written, so the socket is aborted CloseTimeout later.
-        var frame = new Flood("flood", new string('x', 32 * 1024));
+        var frame = Flood.OfSize(32 * 1024);
         for (var i = 0; i < 400 && closed.GetMeasurementSnapshot().Count == 0; i++)
         {
-            await publisher.PublishAsync(EchoConsumer.StreamFor(stream), frame, FloodType);
+            await publisher.PublishAsync(EchoConsumer.StreamFor(stream), frame, Flood.TypeInfo);
             // Slowly, as events come: the socket's send is long stuck when its queue overflows.
             await Task.Delay(10);
         }
@@ -126,11 +126,6 @@ public sealed class RealtimeMetricsTests
 
         Assert.Equal(1008, Assert.Single(closed.GetMeasurementSnapshot()).Tags["code"]);
     }
-
-    private sealed record Flood(string Type, string Pad);
-
-    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<Flood> FloodType =
-        (System.Text.Json.Serialization.Metadata.JsonTypeInfo<Flood>)System.Text.Json.JsonSerializerOptions.Web.GetTypeInfo(typeof(Flood));
 
     [Fact]
     public async Task RefusedHandshakesAreCountedByReason()

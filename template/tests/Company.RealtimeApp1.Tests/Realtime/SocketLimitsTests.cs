@@ -139,7 +139,7 @@ public sealed class SocketLimitsTests(RealtimeApplication app) : IClassFixture<R
         await fast.ReceiveJsonAsync("pong");
 
         const int messages = 600;
-        var flood = new Flood("flood", new string('x', 32 * 1024));
+        var flood = Flood.OfSize(32 * 1024);
         var publisher = small.Services.GetRequiredService<StreamPublisher>();
         var received = 0;
         var reading = Task.Run(async () =>
@@ -158,7 +158,7 @@ public sealed class SocketLimitsTests(RealtimeApplication app) : IClassFixture<R
                 await Task.Delay(1);
             }
 
-            await publisher.PublishAsync(EchoConsumer.StreamFor(stream), flood, FloodType);
+            await publisher.PublishAsync(EchoConsumer.StreamFor(stream), flood, Flood.TypeInfo);
         }
 
         await reading;
@@ -167,11 +167,6 @@ public sealed class SocketLimitsTests(RealtimeApplication app) : IClassFixture<R
         Assert.Equal(messages, received);
         Assert.Equal((1008, "slow consumer"), (code, reason));
     }
-
-    private sealed record Flood(string Type, string Pad);
-
-    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<Flood> FloodType =
-        (System.Text.Json.Serialization.Metadata.JsonTypeInfo<Flood>)JsonSerializerOptions.Web.GetTypeInfo(typeof(Flood));
 
     [Fact]
     public async Task AServerFaultClosesWith1011AndIsLoggedWithTheConnectionId()
