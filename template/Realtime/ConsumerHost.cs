@@ -36,6 +36,7 @@ internal sealed partial class ConsumerHost(
         }
 
         var settings = options.Value;
+        var connectionAbort = HeldConnectionAbort.Install(context);
         using var socket = await WebSocketHandshake.AcceptAsync(context, settings);
         // The request stays in memory as long as the socket. A token in its Authorization header has done
         // its job (the principal carries what it said), so it is dropped rather than kept for hours, about
@@ -65,10 +66,14 @@ internal sealed partial class ConsumerHost(
         // queued frames and the close frame go out, the client's close comes back, or the socket is aborted.
         using var closeDeadline = new CancellationTokenSource();
         using var startDeadline = connection.Closing.Register(() => closeDeadline.CancelAfter(settings.CloseTimeout));
-        // The deadline aborts the socket, which ends whatever read or write still waits. The reads and
+        // The deadline aborts the connection, which ends whatever read or write still waits. The reads and
         // writes themselves take no token: a cancellable one costs every frame a registration and the
         // WebSocket's slower send path.
-        using var abortAtDeadline = closeDeadline.Token.Register(socket.Abort);
+        using var abortAtDeadline = closeDeadline.Token.Register(() =>
+        {
+            connectionAbort.AbortNow();
+            socket.Abort();
+        });
         var sending = connection.SendLoopAsync();
         var receiving = admitted
             ? ReceiveAsync(connection, consumer, consumerContext, settings)
@@ -85,9 +90,11 @@ internal sealed partial class ConsumerHost(
             if (socket.State != WebSocketState.Closed)
             {
                 socket.Abort();
-                // An aborted socket may still have a close frame on its way (the framework sends 1007 and
-                // aborts): ending the request at once can reset the connection before the client reads it.
+                // An aborted socket may still have a close frame on its way (the framework sends 1007 or 1002
+                // and aborts; the hold kept the connection up): ending it at once can drop the frame or reset
+                // the connection before the client reads it.
                 await LingerAsync(context.RequestAborted, settings.CloseTimeout);
+                connectionAbort.AbortNow();
             }
 
             registry.Remove(connection);

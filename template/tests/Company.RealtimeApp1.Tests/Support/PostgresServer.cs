@@ -12,8 +12,7 @@ namespace Company.RealtimeApp1.Tests;
 /// is the one server of a test run, started on first use and stopped at process exit, on which every app gets a
 /// database of its own (<see cref="CreateDatabase"/>); a test that takes the server down starts its own
 /// (<see cref="StartAsync"/>). As root, which <c>initdb</c> refuses, the binaries run as the <c>postgres</c> user.
-/// The binaries are not installed by the tests: CI installs Debian's <c>postgresql</c> (see <c>.ci/run</c>), and
-/// without it the test fails saying so.
+/// Debian's <c>postgresql</c> is installed when missing (<see cref="DebianPackage"/>).
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
@@ -48,9 +47,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public static async Task<PostgresServer> StartAsync()
     {
-        var binaries = FindBinaries() ?? throw new InvalidOperationException(
-            "PostgreSQL is not installed, and these tests need a real server: install Debian's postgresql " +
-            "(apt-get install -y --no-install-recommends postgresql; .ci/run does it through APT_PACKAGES).");
+        var binaries = await DebianPackage.EnsureInstalledAsync("postgresql", FindBinaries);
         var server = new PostgresServer(binaries, FreePort());
         try
         {

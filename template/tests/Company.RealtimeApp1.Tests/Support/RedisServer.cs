@@ -9,8 +9,7 @@ namespace Company.RealtimeApp1.Tests;
 /// <summary>
 /// A real <c>redis-server</c> of the test's own: a free loopback port, a temporary directory, nothing saved.
 /// <see cref="StopAsync"/> and <see cref="RestartAsync"/> take it down and bring it back on the same port,
-/// for outages. The binary is not installed by the tests: CI installs Debian's <c>redis-server</c> (see
-/// <c>.ci/run</c>), and without it the test fails saying so.
+/// for outages. Debian's <c>redis-server</c> is installed when missing (<see cref="DebianPackage"/>).
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
@@ -41,9 +40,7 @@ public sealed class RedisServer : IAsyncDisposable
 
     public static async Task<RedisServer> StartAsync()
     {
-        var binary = FindBinary() ?? throw new InvalidOperationException(
-            "redis-server is not installed, and these tests need a real one: install Debian's redis-server " +
-            "(apt-get install -y --no-install-recommends redis-server; .ci/run does it through APT_PACKAGES).");
+        var binary = await DebianPackage.EnsureInstalledAsync("redis-server", () => DebianPackage.FindProgram("redis-server", Candidates));
         var server = new RedisServer(binary, FreePort());
         try
         {
@@ -133,12 +130,6 @@ public sealed class RedisServer : IAsyncDisposable
             return false;
         }
     }
-
-    private static string? FindBinary() =>
-        Candidates.FirstOrDefault(File.Exists)
-        ?? (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-            .Select(directory => Path.Combine(directory, "redis-server"))
-            .FirstOrDefault(File.Exists);
 
     private static int FreePort()
     {
