@@ -36,7 +36,7 @@ internal sealed partial class ConsumerHost(
         }
 
         var settings = options.Value;
-        var connectionAbort = HeldConnectionAbort.Install(context);
+        using var connectionAbort = HeldConnectionAbort.Install(context, HeldConnectionAbort.HoldFor(settings));
         using var socket = await WebSocketHandshake.AcceptAsync(context, settings);
         // The request stays in memory as long as the socket. A token in its Authorization header has done
         // its job (the principal carries what it said), so it is dropped rather than kept for hours, about
@@ -89,12 +89,10 @@ internal sealed partial class ConsumerHost(
         {
             if (socket.State != WebSocketState.Closed)
             {
+                // An aborted socket may still have a close frame on its way (the framework sends 1007 or 1002 and
+                // aborts): ending the connection at once can drop it or reset the connection before the client reads it.
                 socket.Abort();
-                // An aborted socket may still have a close frame on its way (the framework sends 1007 or 1002
-                // and aborts; the hold kept the connection up): ending it at once can drop the frame or reset
-                // the connection before the client reads it.
-                await LingerAsync(context.RequestAborted, settings.CloseTimeout);
-                connectionAbort.AbortNow();
+                await connectionAbort.AbortAfterHoldAsync();
             }
 
             registry.Remove(connection);
@@ -116,22 +114,6 @@ internal sealed partial class ConsumerHost(
             metrics.Disconnected(closeCode);
         }
     }
-
-    /// <summary>Waits, briefly, for the client to hang up, so that the last frame it was sent is not lost in a reset.</summary>
-    private static async Task LingerAsync(CancellationToken clientGone, TimeSpan closeTimeout)
-    {
-        var linger = closeTimeout < MaxLinger ? closeTimeout : MaxLinger;
-        try
-        {
-            await Task.Delay(linger, clientGone);
-        }
-        catch (OperationCanceledException)
-        {
-            // The client hung up: nothing left to protect.
-        }
-    }
-
-    private static readonly TimeSpan MaxLinger = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// The cap across all instances, once this instance's own count has admitted the connection: a

@@ -62,6 +62,7 @@ internal sealed partial class WebSocketAuthorizationResultHandler(
 
     private static async Task RefuseAsync(HttpContext context, RealtimeOptions settings, AuthFailureMessage message, int closeCode, string reason)
     {
+        using var connectionAbort = HeldConnectionAbort.Install(context, HeldConnectionAbort.HoldFor(settings));
         using var socket = await WebSocketHandshake.AcceptAsync(context, settings);
         // The auth message, the close and the client's answer share one deadline, as any close does.
         using var closeDeadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
@@ -82,6 +83,7 @@ internal sealed partial class WebSocketAuthorizationResultHandler(
             if (socket.State != WebSocketState.Closed)
             {
                 socket.Abort();
+                await connectionAbort.AbortAfterHoldAsync();
             }
         }
     }

@@ -10,7 +10,8 @@ namespace Company.RealtimeApp1.Tests;
 public static class DebianPackage
 {
     private static readonly string LockPath = Path.Combine(Path.GetTempPath(), "wsauth-apt-install.lock");
-    private static readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(15);
+    // Longer than the holder can take: apt-get update, then install, each up to CommandTimeout.
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(25);
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(10);
     private static readonly SemaphoreSlim InThisProcess = new(1, 1);
 

@@ -25,15 +25,23 @@ public sealed class RawWebSocket : IAsyncDisposable
     public static async Task<RawWebSocket> ConnectAsync(Uri server, string path, string accessToken)
     {
         var client = new TcpClient();
-        await client.ConnectAsync(server.Host, server.Port);
-        var socket = new RawWebSocket(client);
-        var request = $"GET {path} HTTP/1.1\r\nHost: {server.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-            + $"Authorization: Bearer {accessToken}\r\n\r\n";
-        await socket._stream.WriteAsync(Encoding.ASCII.GetBytes(request));
-        var head = await socket.ReadHeadAsync();
-        Assert.StartsWith("HTTP/1.1 101 ", head);
-        return socket;
+        try
+        {
+            await client.ConnectAsync(server.Host, server.Port);
+            var socket = new RawWebSocket(client);
+            var request = $"GET {path} HTTP/1.1\r\nHost: {server.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                + $"Authorization: Bearer {accessToken}\r\n\r\n";
+            await socket._stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+            var head = await socket.ReadHeadAsync();
+            Assert.StartsWith("HTTP/1.1 101 ", head);
+            return socket;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Writes <paramref name="bytes"/> as they are: a frame, or a piece of one.</summary>
@@ -60,8 +68,35 @@ public sealed class RawWebSocket : IAsyncDisposable
             var payload = await ReadExactlyAsync((int)length, timeout.Token);
             if (opcode == 0x8)
             {
-                return BinaryPrimitives.ReadUInt16BigEndian(payload);
+                // A close without a payload carries no code: 1005 (RFC 6455 §7.1.5).
+                return payload.Length >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(payload) : 1005;
             }
+        }
+    }
+
+    /// <summary>
+    /// Reads and drops what the server sends, answering nothing (not even its pings), until it drops the
+    /// connection; false if it has not within <paramref name="wait"/>.
+    /// </summary>
+    public async Task<bool> ServerHangsUpWithinAsync(TimeSpan wait)
+    {
+        using var timeout = new CancellationTokenSource(wait);
+        var buffer = new byte[1024];
+        try
+        {
+            while (await _stream.ReadAsync(buffer, timeout.Token) > 0)
+            {
+            }
+
+            return true;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 
