@@ -6,12 +6,16 @@ internal static class TemplateFiles
     public const string SourceName = "Company.RealtimeApp1";
     public const string TestsFolder = "tests/";
 
+    /// <summary>The app's folder and the realtime library's, relative to the template's root.</summary>
+    public const string AppFolder = $"src/{SourceName}/";
+    public const string LibraryFolder = $"src/{SourceName}.WebSockets/";
+
     // Mirrors the source excludes in .template.config/template.json and WsAuthTemplate.csproj.
     private static readonly string[] ExcludedFolders = ["bin", "obj", ".vs", "TestResults"];
     private static readonly string[] ExcludedExtensions = [".user", ".db", ".db-shm", ".db-wal"];
 
     // Mirrors the database modifiers in .template.config/template.json.
-    private const string PostgresMigrations = "Data/Migrations/Postgres/";
+    private const string PostgresMigrations = $"{AppFolder}Data/Migrations/Postgres/";
     private static readonly string[] PostgresOnly = [PostgresMigrations, $"tests/{SourceName}.Tests/Support/PostgresServer.cs"];
 
     /// <summary>The template's files, relative to template/ with '/' separators, as the template engine sees them.</summary>
@@ -43,9 +47,9 @@ internal static class TemplateFiles
 
     /// <summary>What <c>--redis false</c> leaves out: the backplane and the tests that need a Redis server.</summary>
     private static bool IsRedisOnly(string path) =>
-        path.StartsWith("Realtime/Redis/", StringComparison.Ordinal)
+        path.StartsWith($"{LibraryFolder}Redis/", StringComparison.Ordinal)
         || (path.StartsWith(TestsFolder, StringComparison.Ordinal)
-            && (path.Contains("/Realtime/Redis", StringComparison.Ordinal)
+            && (path.Contains("/WebSockets/Redis", StringComparison.Ordinal)
                 || path.EndsWith("/Support/RedisServer.cs", StringComparison.Ordinal)
                 || path.EndsWith("/Support/RealtimeCluster.cs", StringComparison.Ordinal)));
 
@@ -54,18 +58,18 @@ internal static class TemplateFiles
     /// registration seam), their migration, the browser page and client, and their tests.
     /// </summary>
     private static bool IsExamplesOnly(string path) =>
-        (path.StartsWith("Consumers/", StringComparison.Ordinal) && path != "Consumers/ConsumersServiceCollectionExtensions.cs")
-        || (path.StartsWith("Data/Migrations/", StringComparison.Ordinal) && path.Contains("_ExampleConsumers.", StringComparison.Ordinal))
-        || path.StartsWith("wwwroot/", StringComparison.Ordinal)
+        (path.StartsWith($"{AppFolder}Consumers/", StringComparison.Ordinal) && path != $"{AppFolder}Consumers/ConsumersServiceCollectionExtensions.cs")
+        || (path.StartsWith($"{AppFolder}Data/Migrations/", StringComparison.Ordinal) && path.Contains("_ExampleConsumers.", StringComparison.Ordinal))
+        || path.StartsWith($"{AppFolder}wwwroot/", StringComparison.Ordinal)
         || (path.StartsWith(TestsFolder, StringComparison.Ordinal)
             && (path.Contains("/Consumers/", StringComparison.Ordinal)
                 || path.Contains("/Browser/", StringComparison.Ordinal)
                 || path.EndsWith("/Data/StreamStoreTests.cs", StringComparison.Ordinal)
-                || path.EndsWith("/Realtime/RedisOutageTests.cs", StringComparison.Ordinal)));
+                || path.EndsWith("/WebSockets/RedisOutageTests.cs", StringComparison.Ordinal)));
 
     private static bool IsSqliteOnly(string path) =>
-        path == "Data/SqlitePragmas.cs"
-        || (path.StartsWith("Data/Migrations/", StringComparison.Ordinal) && !path.StartsWith(PostgresMigrations, StringComparison.Ordinal));
+        path == $"{AppFolder}Data/SqlitePragmas.cs"
+        || (path.StartsWith($"{AppFolder}Data/Migrations/", StringComparison.Ordinal) && !path.StartsWith(PostgresMigrations, StringComparison.Ordinal));
 
     private static bool IsExcluded(string relativePath)
     {

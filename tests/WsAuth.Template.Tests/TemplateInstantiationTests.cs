@@ -7,7 +7,11 @@ namespace WsAuth.Template.Tests;
 public sealed class TemplateInstantiationTests(TemplateHive hive)
 {
     private const string Name = "Acme.Realtime";
+    private const string App = $"src/{Name}";
+    private const string AppProject = $"{App}/{Name}.csproj";
+    private const string LibraryProject = $"src/{Name}.WebSockets/{Name}.WebSockets.csproj";
     private const string TestProject = $"tests/{Name}.Tests/{Name}.Tests.csproj";
+    private const string PackageVersions = "Directory.Packages.props";
 
     [Fact]
     public async Task DefaultOptionsProduceAnAppThatBuildsAndPassesItsTests()
@@ -16,14 +20,44 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         (await hive.InstantiateAsync(Name, output.Path)).AssertSucceeded();
 
         AssertGeneratedFiles(output.Path, includeTests: true);
-        Assert.True(File.Exists(Path.Combine(output.Path, TestProject)), $"{TestProject} is missing.");
-        Assert.Contains($"\"{TestProject}\"", ReadText(output.Path, $"{Name}.slnx"), StringComparison.Ordinal);
-        Assert.Matches(@"""AccessTokenMinutes"": 15\b", ReadText(output.Path, "appsettings.json"));
-        Assert.Contains("StackExchange.Redis", ReadText(output.Path, $"{Name}.csproj"), StringComparison.Ordinal);
-        Assert.DoesNotContain("DefineConstants", ReadText(output.Path, $"{Name}.csproj"), StringComparison.Ordinal);
+        var solution = ReadText(output.Path, $"{Name}.slnx");
+        foreach (var project in new[] { AppProject, LibraryProject, TestProject })
+        {
+            Assert.True(File.Exists(Path.Combine(output.Path, project)), $"{project} is missing.");
+            Assert.Contains($"\"{project}\"", solution, StringComparison.Ordinal);
+        }
+
+        Assert.Matches(@"""AccessTokenMinutes"": 15\b", ReadText(output.Path, $"{App}/appsettings.json"));
+        Assert.Contains("<PackageReference Include=\"StackExchange.Redis\" />", ReadText(output.Path, LibraryProject), StringComparison.Ordinal);
+        Assert.Contains("<PackageVersion Include=\"StackExchange.Redis\" Version=\"2.13.23\" />", ReadText(output.Path, PackageVersions), StringComparison.Ordinal);
+        AssertNoInPlaceSymbols(output.Path);
+        AssertEveryPackageVersionIsExact(output.Path);
 
         await AssertBuildsWithoutWarningsAsync(output.Path);
+        await AssertPublishesTheAppAndNothingOfTheTestsAsync(output.Path);
         await AssertGeneratedTestsPassAsync(output.Path);
+    }
+
+    /// <summary>
+    /// <c>dotnet publish src/&lt;Name&gt; -c Release -o out</c> writes the app and its library, with their
+    /// packages, and nothing of the tests: no test assembly, runner, test framework or test-only package.
+    /// </summary>
+    private static async Task AssertPublishesTheAppAndNothingOfTheTestsAsync(string outputDirectory)
+    {
+        var publish = Path.Combine(outputDirectory, "out");
+        (await DotNet.RunAsync(outputDirectory, "publish", App, "-c", "Release", "-o", publish, "--disable-build-servers", "-nodeReuse:false"))
+            .AssertSucceeded();
+
+        var files = TemplateFiles.List(publish);
+        Assert.Equal(
+            [$"{Name}.WebSockets.dll", $"{Name}.WebSockets.pdb", $"{Name}.deps.json", $"{Name}.dll", $"{Name}.pdb", $"{Name}.runtimeconfig.json", $"{Name}.staticwebassets.endpoints.json"],
+            files.Where(file => file.StartsWith($"{Name}.", StringComparison.Ordinal)).Where(file => file != Name && file != $"{Name}.exe"));
+        Assert.Contains(Name, files); // the app's launcher (Acme.Realtime.exe on Windows)
+        Assert.Equal(["appsettings.Development.json", "appsettings.json"], files.Where(file => file.StartsWith("appsettings", StringComparison.Ordinal)));
+        Assert.Contains("wwwroot/wsauth.js", files);
+        string[] testOnly = ["Tests", "xunit", "testhost", "TestPlatform", "NetArchTest", "Mvc.Testing", "Playwright", "CodeCoverage", "Microsoft.Extensions.Diagnostics.Testing", "TimeProvider.Testing", "InMemory"];
+        var leaked = files.Where(file => testOnly.Any(part => file.Contains(part, StringComparison.OrdinalIgnoreCase))).ToList();
+        Assert.True(leaked.Count == 0, $"The publish output holds test files: {string.Join(", ", leaked)}");
     }
 
     [Fact]
@@ -33,16 +67,18 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         (await hive.InstantiateAsync(Name, output.Path, "--database", "postgres")).AssertSucceeded();
 
         AssertGeneratedFiles(output.Path, includeTests: true, database: "postgres");
-        Assert.Contains("Data/Migrations/Postgres/AppDbContextModelSnapshot.cs", TemplateFiles.List(output.Path));
-        var project = ReadText(output.Path, $"{Name}.csproj");
-        Assert.Contains("<PackageReference Include=\"Npgsql.EntityFrameworkCore.PostgreSQL\" Version=\"10.0.*\" />", project, StringComparison.Ordinal);
-        Assert.DoesNotContain("Microsoft.EntityFrameworkCore.Sqlite", project, StringComparison.Ordinal);
-        Assert.DoesNotContain("UsePostgres", project, StringComparison.Ordinal);
-        using var appsettings = JsonDocument.Parse(ReadText(output.Path, "appsettings.json"));
+        Assert.Contains($"{App}/Data/Migrations/Postgres/AppDbContextModelSnapshot.cs", TemplateFiles.List(output.Path));
+        var project = ReadText(output.Path, AppProject);
+        var versions = ReadText(output.Path, PackageVersions);
+        Assert.Contains("<PackageReference Include=\"Npgsql.EntityFrameworkCore.PostgreSQL\" />", project, StringComparison.Ordinal);
+        Assert.Contains("<PackageVersion Include=\"Npgsql.EntityFrameworkCore.PostgreSQL\" Version=\"10.0.3\" />", versions, StringComparison.Ordinal);
+        Assert.DoesNotContain("Microsoft.EntityFrameworkCore.Sqlite", project + versions, StringComparison.Ordinal);
+        Assert.DoesNotContain("UsePostgres", project + versions, StringComparison.Ordinal);
+        using var appsettings = JsonDocument.Parse(ReadText(output.Path, $"{App}/appsettings.json"));
         Assert.Equal(
             "Host=localhost;Port=5432;Database=realtime;Username=realtime;Password=realtime-dev-password",
             appsettings.RootElement.GetProperty("ConnectionStrings").GetProperty("Default").GetString());
-        Assert.Contains("options.UseNpgsql(connectionString);", ReadText(output.Path, "Data/DatabaseServiceCollectionExtensions.cs"), StringComparison.Ordinal);
+        Assert.Contains("options.UseNpgsql(connectionString);", ReadText(output.Path, $"{App}/Data/DatabaseServiceCollectionExtensions.cs"), StringComparison.Ordinal);
 
         await AssertBuildsWithoutWarningsAsync(output.Path);
         // The generated suite's own PostgresServer runs it against real PostgreSQL.
@@ -56,10 +92,13 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         (await hive.InstantiateAsync(Name, output.Path, "--database", "sqlite", "--tests", "false")).AssertSucceeded();
 
         AssertGeneratedFiles(output.Path, includeTests: false);
-        var project = ReadText(output.Path, $"{Name}.csproj");
-        Assert.Contains("<PackageReference Include=\"Microsoft.EntityFrameworkCore.Sqlite\" Version=\"10.0.*\" />", project, StringComparison.Ordinal);
-        Assert.DoesNotContain("Npgsql", project, StringComparison.Ordinal);
-        Assert.Contains("\"Default\": \"Data Source=app.db\"", ReadText(output.Path, "appsettings.json"), StringComparison.Ordinal);
+        var project = ReadText(output.Path, AppProject);
+        var versions = ReadText(output.Path, PackageVersions);
+        Assert.Contains("<PackageReference Include=\"Microsoft.EntityFrameworkCore.Sqlite\" />", project, StringComparison.Ordinal);
+        Assert.Contains("<PackageVersion Include=\"Microsoft.EntityFrameworkCore.Sqlite\" Version=\"10.0.15\" />", versions, StringComparison.Ordinal);
+        Assert.DoesNotContain("Npgsql", project + versions, StringComparison.Ordinal);
+        Assert.DoesNotContain("Microsoft.NET.Test.Sdk", versions, StringComparison.Ordinal);
+        Assert.Contains("\"Default\": \"Data Source=app.db\"", ReadText(output.Path, $"{App}/appsettings.json"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -85,9 +124,9 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         (await hive.InstantiateAsync(Name, output.Path, "--redis", "false", "--token-minutes", "1")).AssertSucceeded();
 
         AssertGeneratedFiles(output.Path, includeTests: true, redis: false);
-        Assert.DoesNotContain("StackExchange.Redis", ReadText(output.Path, $"{Name}.csproj"), StringComparison.Ordinal);
-        Assert.DoesNotContain("DefineConstants", ReadText(output.Path, $"{Name}.csproj"), StringComparison.Ordinal);
-        var realtime = ReadText(output.Path, "Realtime/RealtimeServiceCollectionExtensions.cs");
+        Assert.DoesNotContain("StackExchange.Redis", ReadText(output.Path, LibraryProject) + ReadText(output.Path, PackageVersions), StringComparison.Ordinal);
+        AssertNoInPlaceSymbols(output.Path);
+        var realtime = ReadText(output.Path, $"src/{Name}.WebSockets/RealtimeServiceCollectionExtensions.cs");
         Assert.DoesNotContain("Redis", realtime, StringComparison.Ordinal);
         Assert.DoesNotContain("#if", realtime, StringComparison.Ordinal);
 
@@ -102,8 +141,8 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         (await hive.InstantiateAsync(Name, output.Path, "--examples", "false")).AssertSucceeded();
 
         AssertGeneratedFiles(output.Path, includeTests: true, examples: false);
-        Assert.Equal(["Consumers/ConsumersServiceCollectionExtensions.cs"], TemplateFiles.List(output.Path).Where(path => path.StartsWith("Consumers/", StringComparison.Ordinal)));
-        Assert.False(Directory.Exists(Path.Combine(output.Path, "wwwroot")), "The browser page was generated.");
+        Assert.Equal([$"{App}/Consumers/ConsumersServiceCollectionExtensions.cs"], TemplateFiles.List(output.Path).Where(path => path.StartsWith($"{App}/Consumers/", StringComparison.Ordinal)));
+        Assert.False(Directory.Exists(Path.Combine(output.Path, App, "wwwroot")), "The browser page was generated.");
         // No example consumer, endpoint, entity, setting or page is left anywhere, docs and tests included.
         var mentions = TemplateFiles.List(output.Path)
             .SelectMany(path => File.ReadLines(Path.Combine(output.Path, path)).Select((line, index) => (path, line, number: index + 1)))
@@ -111,7 +150,7 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
             .Select(hit => $"{hit.path}:{hit.number}: {hit.line.Trim()}")
             .ToList();
         Assert.True(mentions.Count == 0, $"The examples survived --examples false:{Environment.NewLine}{string.Join(Environment.NewLine, mentions)}");
-        using var appsettings = JsonDocument.Parse(ReadText(output.Path, "appsettings.json"));
+        using var appsettings = JsonDocument.Parse(ReadText(output.Path, $"{App}/appsettings.json"));
         Assert.False(appsettings.RootElement.GetProperty("WebSockets").TryGetProperty("OrgHistory", out _), "OrgHistory is an example consumer's setting.");
 
         await AssertBuildsWithoutWarningsAsync(output.Path);
@@ -126,10 +165,10 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         (await hive.InstantiateAsync(Name, output.Path, "--examples", "false", "--redis", "false", "--database", "postgres")).AssertSucceeded();
 
         AssertGeneratedFiles(output.Path, includeTests: true, database: "postgres", redis: false, examples: false);
-        var migrations = Directory.GetFiles(Path.Combine(output.Path, "Data/Migrations/Postgres")).Select(path => Path.GetFileName(path)!).ToList();
+        var migrations = Directory.GetFiles(Path.Combine(output.Path, App, "Data/Migrations/Postgres")).Select(path => Path.GetFileName(path)!).ToList();
         Assert.Contains(migrations, file => file.EndsWith("_InitialCreate.cs", StringComparison.Ordinal));
         Assert.DoesNotContain(migrations, file => file.Contains("ExampleConsumers", StringComparison.Ordinal));
-        Assert.False(File.Exists(Path.Combine(output.Path, "Data/Migrations/AppDbContextModelSnapshot.cs")), "SQLite's migrations were generated.");
+        Assert.False(File.Exists(Path.Combine(output.Path, App, "Data/Migrations/AppDbContextModelSnapshot.cs")), "SQLite's migrations were generated.");
 
         await AssertBuildsWithoutWarningsAsync(output.Path);
     }
@@ -193,13 +232,13 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         (await hive.InstantiateAsync(Name, defaults.Path)).AssertSucceeded();
 
         AssertGeneratedFiles(output.Path, includeTests: true);
-        Assert.Matches(@"""AccessTokenMinutes"": 1\b", ReadText(output.Path, "appsettings.json"));
+        Assert.Matches(@"""AccessTokenMinutes"": 1\b", ReadText(output.Path, $"{App}/appsettings.json"));
         // The default changes where the code, appsettings.json and the README state it (so the generated
         // ReadmeConfigurationTests hold), and nothing else does: other files differ only in generated values.
         var changed = new Dictionary<string, (string From, string To)>
         {
-            ["appsettings.json"] = ("\"AccessTokenMinutes\": 15", "\"AccessTokenMinutes\": 1"),
-            ["Auth/JwtOptions.cs"] = ("public int AccessTokenMinutes { get; set; } = 15;", "public int AccessTokenMinutes { get; set; } = 1;"),
+            [$"{App}/appsettings.json"] = ("\"AccessTokenMinutes\": 15", "\"AccessTokenMinutes\": 1"),
+            [$"{App}/Auth/JwtOptions.cs"] = ("public int AccessTokenMinutes { get; set; } = 15;", "public int AccessTokenMinutes { get; set; } = 1;"),
             ["README.md"] = ("| `Jwt:AccessTokenMinutes` | `15` |", "| `Jwt:AccessTokenMinutes` | `1` |"),
         };
         foreach (var (path, (from, to)) in changed)
@@ -265,20 +304,47 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
     /// <summary>The HTTP port of launchSettings.json, after checking that the .http file and the README use the same one.</summary>
     private static int ReadPort(string directory)
     {
-        var port = int.Parse(Regex.Match(ReadText(directory, "Properties/launchSettings.json"), @"""applicationUrl"": ""http://localhost:(\d+)""").Groups[1].Value);
-        Assert.Contains($"@host = http://localhost:{port}", ReadText(directory, $"{Name}.http"), StringComparison.Ordinal);
+        var app = AppFolder(directory);
+        var port = int.Parse(Regex.Match(ReadText(directory, $"{app}/Properties/launchSettings.json"), @"""applicationUrl"": ""http://localhost:(\d+)""").Groups[1].Value);
+        Assert.Contains($"@host = http://localhost:{port}", ReadText(directory, $"{app}/{Path.GetFileName(app)}.http"), StringComparison.Ordinal);
         Assert.Contains($"http://localhost:{port}", ReadText(directory, "README.md"), StringComparison.Ordinal);
         return port;
     }
 
     private static string ReadUserSecretsId(string directory) =>
-        Regex.Match(ReadText(directory, Directory.GetFiles(directory, "*.csproj").Single()), "<UserSecretsId>([^<]+)</UserSecretsId>").Groups[1].Value;
+        Regex.Match(ReadText(directory, $"{AppFolder(directory)}/{Path.GetFileName(AppFolder(directory))}.csproj"), "<UserSecretsId>([^<]+)</UserSecretsId>").Groups[1].Value;
+
+    /// <summary>The app's folder in the template itself (<c>src/Company.RealtimeApp1</c>) or in an instantiation (<c>src/Acme.Realtime</c>).</summary>
+    private static string AppFolder(string directory) =>
+        directory == RepositoryRoot.TemplateDirectory ? TemplateFiles.AppFolder.TrimEnd('/') : App;
+
+    /// <summary>The in-place build's symbols (every option on) stay in the template: no generated project file defines them.</summary>
+    private static void AssertNoInPlaceSymbols(string outputDirectory)
+    {
+        foreach (var file in TemplateFiles.List(outputDirectory).Where(path => path.EndsWith("proj", StringComparison.Ordinal) || path.EndsWith(".props", StringComparison.Ordinal)))
+        {
+            Assert.DoesNotContain("DefineConstants", ReadText(outputDirectory, file), StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>Every package has one exact version, in Directory.Packages.props: no range, no floating <c>*</c>, none set in a project.</summary>
+    private static void AssertEveryPackageVersionIsExact(string outputDirectory)
+    {
+        foreach (var file in TemplateFiles.List(outputDirectory).Where(path => path.EndsWith("proj", StringComparison.Ordinal)))
+        {
+            Assert.DoesNotMatch(@"<PackageReference [^>]*Version=", ReadText(outputDirectory, file));
+        }
+
+        var versions = Regex.Matches(ReadText(outputDirectory, PackageVersions), @"<PackageVersion Include=""([^""]+)"" Version=""([^""]+)""").ToList();
+        Assert.NotEmpty(versions);
+        Assert.All(versions, version => Assert.Matches(@"^\d+\.\d+\.\d+$", version.Groups[2].Value));
+    }
 
     private static void AssertGeneratedFiles(string outputDirectory, bool includeTests, string database = "sqlite", bool redis = true, bool examples = true)
     {
         var generated = TemplateFiles.List(outputDirectory);
         Assert.Equal(TemplateFiles.Generated(Name, includeTests, database, redis, examples), generated);
-        foreach (var keyFile in new[] { $"{Name}.csproj", $"{Name}.slnx", "Program.cs" })
+        foreach (var keyFile in new[] { AppProject, LibraryProject, $"{Name}.slnx", $"{App}/Program.cs" })
         {
             Assert.Contains(keyFile, generated);
         }
@@ -305,7 +371,7 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
     private static string ReadSigningKey(string directory)
     {
         using var document = JsonDocument.Parse(
-            ReadText(directory, "appsettings.Development.json"),
+            ReadText(directory, $"{AppFolder(directory)}/appsettings.Development.json"),
             new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         return FindString(document.RootElement, "SigningKey")
             ?? throw new Xunit.Sdk.XunitException($"No SigningKey in {directory}/appsettings.Development.json.");

@@ -20,15 +20,19 @@ internal sealed class SubjectServer(BenchPaths paths, string? existingApp = null
     /// <summary>Setup requests in flight: each writes to SQLite, so more do not go faster.</summary>
     private const int SignInConcurrency = 4;
 
-    private string AppDirectory => existingApp ?? Path.Combine(Paths.Temp, "subject");
+    /// <summary>The generated solution's folder (<c>--subject</c>, or a fresh instantiation).</summary>
+    private string SolutionDirectory => existingApp ?? Path.Combine(Paths.Temp, "subject");
+
+    /// <summary>The app's project folder inside it: <c>src/&lt;name&gt;/</c>.</summary>
+    private string AppDirectory => Directory.GetFiles(Path.Combine(SolutionDirectory, "src"), "*.csproj", SearchOption.AllDirectories)
+        .Select(Path.GetDirectoryName)
+        .Single(directory => File.Exists(Path.Combine(directory!, "Program.cs")))!;
 
     public override string Name => "subject";
 
     public override string Description => "the app generated from template/ (Development, default settings, in-memory bus)";
 
-    public override string ProjectFile => existingApp is null
-        ? Path.Combine(AppDirectory, AppName + ".csproj")
-        : Directory.GetFiles(existingApp, "*.csproj").Single();
+    public override string ProjectFile => Directory.GetFiles(AppDirectory, "*.csproj").Single();
 
     public World? World { get; private set; }
 
@@ -38,7 +42,7 @@ internal sealed class SubjectServer(BenchPaths paths, string? existingApp = null
         if (existingApp is not null)
         {
             // An app generated earlier (--subject), perhaps with a change to try: a fresh database, nothing else.
-            foreach (var database in Directory.GetFiles(existingApp, "app.db*"))
+            foreach (var database in Directory.GetFiles(AppDirectory, "app.db*"))
             {
                 File.Delete(database);
             }
@@ -61,7 +65,7 @@ internal sealed class SubjectServer(BenchPaths paths, string? existingApp = null
     private async Task InstantiateAsync(CancellationToken cancellationToken)
     {
         var hive = Path.Combine(Paths.Temp, "hive");
-        foreach (var directory in new[] { hive, AppDirectory })
+        foreach (var directory in new[] { hive, SolutionDirectory })
         {
             if (Directory.Exists(directory))
             {
@@ -71,7 +75,7 @@ internal sealed class SubjectServer(BenchPaths paths, string? existingApp = null
 
         (await Command.RunAsync("dotnet", ["new", "install", Paths.Root, "--debug:custom-hive", hive],
             Paths.Temp, TimeSpan.FromMinutes(2), cancellationToken)).EnsureSuccess("Installing the template");
-        (await Command.RunAsync("dotnet", ["new", "wsauth", "-n", AppName, "-o", AppDirectory, "--debug:custom-hive", hive, "--tests", "false"],
+        (await Command.RunAsync("dotnet", ["new", "wsauth", "-n", AppName, "-o", SolutionDirectory, "--debug:custom-hive", hive, "--tests", "false"],
             Paths.Temp, TimeSpan.FromMinutes(3), cancellationToken)).EnsureSuccess("Instantiating the template");
     }
 

@@ -71,7 +71,7 @@ public sealed class NotificationConsumerTests(RealtimeApplication app) : IClassF
         await using var socket = await ConnectAsync(user);
         var userId = Guid.Parse((await socket.ReceiveJsonAsync("welcome")).GetProperty("user").GetProperty("id").GetString()!);
 
-        var connection = Assert.Single(app.Services.GetRequiredService<Realtime.ConnectionRegistry>().ForUser(userId));
+        var connection = Assert.Single(app.Services.GetRequiredService<WebSockets.ConnectionRegistry>().ForUser(userId));
 
         var identity = Assert.IsType<Microsoft.IdentityModel.Tokens.CaseSensitiveClaimsIdentity>(Assert.Single(connection.User.Identities));
         Assert.Null(identity.SecurityToken);

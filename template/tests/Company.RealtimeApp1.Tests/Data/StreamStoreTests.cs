@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
-using Company.RealtimeApp1.Realtime;
+using Company.RealtimeApp1.WebSockets;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Company.RealtimeApp1.Tests;

@@ -4,6 +4,7 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Company.RealtimeApp1.Diagnostics;
+using Company.RealtimeApp1.WebSockets;
 
 namespace Company.RealtimeApp1.Tests;
 
@@ -72,7 +73,7 @@ public sealed partial class ReadmeConfigurationTests
     private static Dictionary<string, string?> Settings()
     {
         var settings = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var type in typeof(Program).Assembly.GetTypes())
+        foreach (var type in new[] { typeof(Program).Assembly, typeof(RealtimeOptions).Assembly }.SelectMany(assembly => assembly.GetTypes()))
         {
             if (Constant(type, "SectionName") is { } section && !type.IsAbstract && type.GetConstructor(Type.EmptyTypes) is not null)
             {
@@ -122,7 +123,7 @@ public sealed partial class ReadmeConfigurationTests
     /// <summary>Key → the first backticked text of its default cell, for each row of the README's configuration table.</summary>
     private static Dictionary<string, string?> ReadmeTable()
     {
-        var readme = File.ReadAllText(Path.Combine(AppDirectory(), "README.md"));
+        var readme = File.ReadAllText(Path.Combine(SolutionDirectory(), "README.md"));
         var section = ConfigurationSection().Match(readme);
         Assert.True(section.Success, "The README has no '## Configuration' section.");
 
@@ -141,7 +142,7 @@ public sealed partial class ReadmeConfigurationTests
     private static List<KeyValuePair<string, string>> AppsettingsKeys()
     {
         using var document = JsonDocument.Parse(
-            File.ReadAllText(Path.Combine(AppDirectory(), "appsettings.json")),
+            File.ReadAllText(Path.Combine(SolutionDirectory(), "src", typeof(Program).Assembly.GetName().Name!, "appsettings.json")),
             new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip }); // in place, it has the template's conditionals
         var keys = new List<KeyValuePair<string, string>>();
         Walk(document.RootElement, "");
@@ -163,18 +164,18 @@ public sealed partial class ReadmeConfigurationTests
         }
     }
 
-    /// <summary>The app's folder: the one above the test binaries that holds the README beside a project file.</summary>
-    private static string AppDirectory()
+    /// <summary>The solution's folder: the one above the test binaries that holds the README beside a solution file.</summary>
+    private static string SolutionDirectory()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
-            if (File.Exists(Path.Combine(directory.FullName, "README.md")) && directory.EnumerateFiles("*.csproj").Any())
+            if (File.Exists(Path.Combine(directory.FullName, "README.md")) && directory.EnumerateFiles("*.slnx").Any())
             {
                 return directory.FullName;
             }
         }
 
-        throw new InvalidOperationException($"No README.md beside a project file above {AppContext.BaseDirectory}.");
+        throw new InvalidOperationException($"No README.md beside a solution file above {AppContext.BaseDirectory}.");
     }
 
     [GeneratedRegex(@"^## Configuration\s*$.*?(?=^## |\z)", RegexOptions.Multiline | RegexOptions.Singleline)]

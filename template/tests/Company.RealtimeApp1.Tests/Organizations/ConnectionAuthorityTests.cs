@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Company.RealtimeApp1.Data;
 using Company.RealtimeApp1.Organizations;
-using Company.RealtimeApp1.Realtime;
+using Company.RealtimeApp1.WebSockets;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Hosting;

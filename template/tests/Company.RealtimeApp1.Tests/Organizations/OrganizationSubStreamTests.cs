@@ -1,6 +1,6 @@
 using System.Net;
 using Company.RealtimeApp1.Organizations;
-using Company.RealtimeApp1.Realtime;
+using Company.RealtimeApp1.WebSockets;
 using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace Company.RealtimeApp1.Tests;

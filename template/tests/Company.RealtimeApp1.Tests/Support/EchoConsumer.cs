@@ -1,4 +1,4 @@
-using Company.RealtimeApp1.Realtime;
+using Company.RealtimeApp1.WebSockets;
 
 namespace Company.RealtimeApp1.Tests;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 using Company.RealtimeApp1.Organizations;
-using Company.RealtimeApp1.Realtime;
+using Company.RealtimeApp1.WebSockets;
 
 namespace Company.RealtimeApp1.Tests;
 

@@ -1,0 +1,36 @@
+namespace Company.RealtimeApp1.WebSockets;
+
+/// <summary>
+/// Carries stream messages between instances. Subscriptions are counted: an instance subscribes to a
+/// stream once, when its first local socket joins, and leaves when its last one does, so the bus sees
+/// one subscription per active stream per instance, never one per socket. What arrives is handed to
+/// the local <see cref="StreamHub"/>.
+/// </summary>
+public interface IMessageBus
+{
+    ValueTask PublishAsync(StreamMessage message, CancellationToken cancellationToken = default);
+
+    ValueTask SubscribeAsync(string stream, CancellationToken cancellationToken = default);
+
+    ValueTask UnsubscribeAsync(string stream, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// True for a bus that can lose messages for a while (an outage of a shared server): sockets then note
+    /// where they stand when they join, so that the gap can be filled from the store (<see cref="StreamCatchUp"/>).
+    /// </summary>
+    bool MayLoseMessages => false;
+}
+
+/// <summary>One instance: publishing is delivering to the local hub.</summary>
+internal sealed class InMemoryMessageBus(StreamHub hub) : IMessageBus
+{
+    public ValueTask PublishAsync(StreamMessage message, CancellationToken cancellationToken = default)
+    {
+        hub.Deliver(message);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask SubscribeAsync(string stream, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+
+    public ValueTask UnsubscribeAsync(string stream, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+}

@@ -1,0 +1,311 @@
+using System.Buffers.Binary;
+using System.Text;
+using StackExchange.Redis;
+
+namespace Company.RealtimeApp1.WebSockets.Redis;
+
+/// <summary>
+/// Carries stream messages between instances over Redis pub/sub, one channel per stream. The callers
+/// subscribe once per socket; this bus counts them, so Redis sees one subscription per active stream per
+/// instance: the first local subscriber subscribes, the last one to leave unsubscribes. Each message
+/// travels once, as its stream, its id and its frame (<see cref="RedisStreamEnvelope"/>), and every
+/// instance subscribed to the stream, this one included, hands it to its local hub. While Redis is
+/// unreachable a publish is skipped at once rather than left to wait out the client's timeouts: a stored
+/// message is read from the store when Redis returns (<see cref="RedisOutageRecovery"/>), so the caller
+/// neither waits nor fails.
+/// </summary>
+internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, StreamHub hub, ILogger<RedisMessageBus> logger)
+    : IMessageBus, IAsyncDisposable
+{
+    /// <summary>The prefix of every stream's channel, so the app's channels stay apart from anything else on the server.</summary>
+    public const string ChannelPrefix = "realtime:";
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
+
+    /// <summary>The id of a probe (<see cref="ProbeAsync"/>), which no stored or unstored message has.</summary>
+    private const long ProbeId = -1;
+
+    /// <summary>What this instance's probes carry, so that it tells its own from the other instances'.</summary>
+    private readonly byte[] _probeFrame = Guid.NewGuid().ToByteArray();
+
+    public static RedisChannel ChannelFor(string stream) => RedisChannel.Literal(ChannelPrefix + stream);
+
+    public bool MayLoseMessages => true;
+
+    public async ValueTask PublishAsync(StreamMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        await PublishEnvelopeAsync(message.Stream, RedisStreamEnvelope.Write(message));
+    }
+
+    /// <summary>
+    /// Waits until each of this instance's subscriptions hears again: a probe published on its channel comes
+    /// back. StackExchange.Redis resubscribes by itself after a reconnect; from the probe on, whatever is
+    /// published on the stream reaches this instance, so a catch-up read from the store after it leaves no gap.
+    /// False when some did not hear within <paramref name="timeout"/>.
+    /// </summary>
+    internal async Task<bool> ProbeAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        Subscription[] all;
+        lock (_gate)
+        {
+            all = [.. _subscriptions.Values.Where(s => s.Ready.IsCompletedSuccessfully)];
+        }
+
+        var heard = await Task.WhenAll(all.Select(subscription => subscription.ProbeAsync(timeout, cancellationToken)));
+        return heard.All(h => h);
+    }
+
+    public async ValueTask SubscribeAsync(string stream, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(stream);
+        Subscription subscription;
+        lock (_gate)
+        {
+            // Counted before the wait: a caller whose wait is cancelled still unsubscribes, and must find its count.
+            if (!_subscriptions.TryGetValue(stream, out subscription!) || subscription.Failed)
+            {
+                var count = subscription?.Count ?? 0;
+                subscription = new Subscription(stream, this) { Count = count };
+                _subscriptions[stream] = subscription;
+                subscription.Start(redis.GetSubscriber());
+            }
+
+            subscription.Count++;
+        }
+
+        await subscription.Ready.WaitAsync(cancellationToken);
+    }
+
+    public async ValueTask UnsubscribeAsync(string stream, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(stream);
+        Subscription? leaving = null;
+        lock (_gate)
+        {
+            if (_subscriptions.TryGetValue(stream, out var subscription) && --subscription.Count == 0)
+            {
+                _subscriptions.Remove(stream);
+                leaving = subscription;
+            }
+        }
+
+        if (leaving is not null)
+        {
+            await leaving.StopAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Subscription[] all;
+        lock (_gate)
+        {
+            all = [.. _subscriptions.Values];
+            _subscriptions.Clear();
+        }
+
+        foreach (var subscription in all)
+        {
+            await subscription.StopAsync();
+        }
+    }
+
+    private bool IsCurrent(Subscription subscription)
+    {
+        lock (_gate)
+        {
+            return _subscriptions.TryGetValue(subscription.Stream, out var current) && ReferenceEquals(current, subscription);
+        }
+    }
+
+    private async Task PublishEnvelopeAsync(string stream, byte[] envelope)
+    {
+        if (!redis.IsConnected)
+        {
+            Log.NotPublished(logger, stream, "not connected");
+            return;
+        }
+
+        try
+        {
+            await redis.GetSubscriber().PublishAsync(ChannelFor(stream), envelope);
+        }
+        catch (Exception exception) when (exception is RedisConnectionException or RedisTimeoutException)
+        {
+            // The outage is logged once by RedisOutageRecovery, not once per message; a probe just tries again.
+            Log.NotPublished(logger, stream, exception.GetType().Name);
+        }
+    }
+
+    private void UnsubscribeFailed(string stream, Exception exception) => Log.UnsubscribeFailed(logger, stream, exception.GetType().Name);
+
+    private void Receive(Subscription subscription, ChannelMessage message)
+    {
+        // A subscription that is leaving while a new one for the same stream starts would deliver twice.
+        if (!IsCurrent(subscription))
+        {
+            return;
+        }
+
+        if (!RedisStreamEnvelope.TryRead(message.Message, out var received) || received.Stream != subscription.Stream)
+        {
+            Log.Unreadable(logger, subscription.Stream);
+            return;
+        }
+
+        if (received.Id == ProbeId)
+        {
+            // Another instance's probe says nothing to this one.
+            if (received.Frame.Span.SequenceEqual(_probeFrame))
+            {
+                subscription.Heard();
+            }
+
+            return;
+        }
+
+        hub.Deliver(received);
+    }
+
+    /// <summary>This instance's one Redis subscription to one stream, and how many local subscribers share it.</summary>
+    private sealed class Subscription(string stream, RedisMessageBus bus)
+    {
+        private static readonly TimeSpan ConfirmTimeout = TimeSpan.FromSeconds(2);
+        private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(250);
+
+        private Task<ChannelMessageQueue>? _queue;
+        private TaskCompletionSource? _probe;
+
+        public string Stream { get; } = stream;
+
+        public int Count { get; set; }
+
+        public Task Ready => _queue!;
+
+        public bool Failed => _queue is { IsFaulted: true } or { IsCanceled: true };
+
+        public void Start(ISubscriber subscriber) => _queue = StartCoreAsync(subscriber);
+
+        public async Task StopAsync()
+        {
+            try
+            {
+                var queue = await _queue!;
+                await queue.UnsubscribeAsync();
+            }
+            catch (Exception exception) when (exception is RedisException or TimeoutException or ObjectDisposedException)
+            {
+                // Never subscribed, Redis is gone, or the app already closed its connection while stopping:
+                // either way nothing is left to receive on this instance.
+                bus.UnsubscribeFailed(Stream, exception);
+            }
+        }
+
+        public void Heard() => Volatile.Read(ref _probe)?.TrySetResult();
+
+        /// <summary>Publishes a probe every <see cref="ProbeInterval"/> until one comes back or <paramref name="timeout"/> passes.</summary>
+        public async Task<bool> ProbeAsync(TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            var probe = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _probe, probe);
+            var envelope = RedisStreamEnvelope.Write(new StreamMessage(Stream, ProbeId, bus._probeFrame));
+            var deadline = DateTime.UtcNow + timeout;
+            while (!probe.Task.IsCompleted && DateTime.UtcNow < deadline)
+            {
+                await bus.PublishEnvelopeAsync(Stream, envelope);
+                await Task.WhenAny(probe.Task, Task.Delay(ProbeInterval, cancellationToken));
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            return probe.Task.IsCompleted;
+        }
+
+        private async Task<ChannelMessageQueue> StartCoreAsync(ISubscriber subscriber)
+        {
+            // Registered with the multiplexer at once, and fired without waiting: a subscription made while
+            // Redis is down (at start-up, say) is sent, like every other, when the connection returns. Awaiting
+            // a SUBSCRIBE that fails would leave its queue registered but lost to us, filling with no reader.
+            var queue = await subscriber.SubscribeAsync(ChannelFor(Stream), CommandFlags.FireAndForget);
+            // A queue hands its messages over one at a time, in the order Redis sent them.
+            queue.OnMessage(message => bus.Receive(this, message));
+            await ConfirmAsync(subscriber);
+            return queue;
+        }
+
+        /// <summary>
+        /// Returns once Redis has processed the SUBSCRIBE (a PING answered on the subscription's connection
+        /// follows it), so that what is published after a join reaches it; at once while Redis is unreachable.
+        /// </summary>
+        private async Task ConfirmAsync(ISubscriber subscriber)
+        {
+            if (!subscriber.IsConnected(ChannelFor(Stream)))
+            {
+                return;
+            }
+
+            try
+            {
+                await subscriber.PingAsync().WaitAsync(ConfirmTimeout);
+            }
+            catch (Exception exception) when (exception is RedisException or TimeoutException)
+            {
+                // Redis went away meanwhile: the multiplexer subscribes again when it returns.
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Dropped a message on stream {Stream} that is not a stream envelope")]
+        public static partial void Unreadable(ILogger logger, string stream);
+
+        [LoggerMessage(2, LogLevel.Debug, "Could not unsubscribe from stream {Stream}: {Failure}")]
+        public static partial void UnsubscribeFailed(ILogger logger, string stream, string failure);
+
+        [LoggerMessage(3, LogLevel.Debug, "Did not publish on stream {Stream} while Redis is unreachable: {Failure}")]
+        public static partial void NotPublished(ILogger logger, string stream, string failure);
+    }
+}
+
+/// <summary>
+/// How a stream message travels over Redis, serialized once: its id (8 bytes, big-endian), the length of its
+/// stream's name (4 bytes), the name (UTF-8), then the frame as every recipient gets it.
+/// </summary>
+internal static class RedisStreamEnvelope
+{
+    private const int HeaderLength = sizeof(long) + sizeof(int);
+
+    public static byte[] Write(StreamMessage message)
+    {
+        var streamLength = Encoding.UTF8.GetByteCount(message.Stream);
+        var envelope = new byte[HeaderLength + streamLength + message.Frame.Length];
+        BinaryPrimitives.WriteInt64BigEndian(envelope, message.Id);
+        BinaryPrimitives.WriteInt32BigEndian(envelope.AsSpan(sizeof(long)), streamLength);
+        Encoding.UTF8.GetBytes(message.Stream, envelope.AsSpan(HeaderLength, streamLength));
+        message.Frame.Span.CopyTo(envelope.AsSpan(HeaderLength + streamLength));
+        return envelope;
+    }
+
+    public static bool TryRead(RedisValue value, out StreamMessage message)
+    {
+        message = null!;
+        var envelope = (byte[]?)value;
+        if (envelope is null || envelope.Length < HeaderLength)
+        {
+            return false;
+        }
+
+        var id = BinaryPrimitives.ReadInt64BigEndian(envelope);
+        var streamLength = BinaryPrimitives.ReadInt32BigEndian(envelope.AsSpan(sizeof(long)));
+        if (streamLength < 0 || streamLength > envelope.Length - HeaderLength)
+        {
+            return false;
+        }
+
+        var stream = Encoding.UTF8.GetString(envelope, HeaderLength, streamLength);
+        message = new StreamMessage(stream, id, envelope.AsMemory(HeaderLength + streamLength));
+        return true;
+    }
+}

@@ -1,0 +1,62 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.Options;
+
+namespace Company.RealtimeApp1.WebSockets;
+
+/// <summary>Thrown instead of publishing (or storing) a message whose frame could exceed <c>WebSockets:MaxMessageBytes</c>.</summary>
+public sealed class MessageTooLargeException(string detail) : Exception(detail);
+
+/// <summary>
+/// The one way app code puts a message on a stream: serialized once per broadcast, whatever the number of
+/// recipients, and held to the socket's limit (SPEC §2: a frame over <c>WebSockets:MaxMessageBytes</c>
+/// would close every subscriber as a slow consumer). <see cref="PublishAsync"/> is for messages nobody
+/// stores (presence, typing indicators); stored messages go through <see cref="PrepareStored"/> and the
+/// app's store, which publishes them once they have an id.
+/// </summary>
+public sealed class StreamPublisher(IMessageBus bus, IOptionsMonitor<RealtimeOptions> options)
+{
+    /// <summary>The id of a message that is not stored: a resuming client never asks for it again.</summary>
+    public const long NotStored = 0;
+
+    /// <summary>
+    /// Serializes <paramref name="message"/> (whose first member should be its <c>type</c>) and sends it to
+    /// every socket on <paramref name="stream"/>, on every instance. Nothing is stored: a client that is not
+    /// connected now never sees it. Throws <see cref="MessageTooLargeException"/>, sending nothing, when the
+    /// frame exceeds <c>WebSockets:MaxMessageBytes</c>.
+    /// </summary>
+    public ValueTask PublishAsync<T>(string stream, T message, JsonTypeInfo<T> messageType, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(stream);
+        ArgumentNullException.ThrowIfNull(messageType);
+        var frame = JsonSerializer.SerializeToUtf8Bytes(message, messageType);
+        var max = options.CurrentValue.MaxMessageBytes;
+        if (frame.Length > max)
+        {
+            throw new MessageTooLargeException(
+                $"The message on '{stream}' is {frame.Length} bytes; a message may be at most {max} bytes ({Limit}).");
+        }
+
+        return bus.PublishAsync(new StreamMessage(stream, NotStored, frame), cancellationToken);
+    }
+
+    /// <summary>
+    /// The frame of a message about to be stored, measured with the widest id and time it could get. Throws
+    /// <see cref="MessageTooLargeException"/> (<paramref name="what"/> names the message in its text) when
+    /// it could exceed <c>WebSockets:MaxMessageBytes</c>: refuse it before it is stored, not when it is sent.
+    /// </summary>
+    public StoredFrame PrepareStored<T>(string what, string type, T content, JsonTypeInfo<T> contentType)
+    {
+        var frame = StoredFrame.Create(type, content, contentType);
+        var max = options.CurrentValue.MaxMessageBytes;
+        if (frame.WidestLength > max)
+        {
+            throw new MessageTooLargeException(
+                $"The {what} would make a message of up to {frame.WidestLength} bytes; a message may be at most {max} bytes ({Limit}).");
+        }
+
+        return frame;
+    }
+
+    private static string Limit => $"{RealtimeOptions.SectionName}:{nameof(RealtimeOptions.MaxMessageBytes)}";
+}

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using Company.RealtimeApp1.WebSockets;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace Company.RealtimeApp1.Diagnostics;
+
+internal static class Telemetry
+{
+    /// <summary>The setting (configuration key or environment variable) that turns export on, as the OpenTelemetry SDK names it.</summary>
+    public const string EndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+    /// <summary>
+    /// Traces and metrics as the .NET Aspire service defaults have them (ASP.NET Core, HttpClient, the runtime and
+    /// the app's meter), exported over OTLP when <see cref="EndpointSetting"/> is set. When it is not, nothing is
+    /// registered: no listener on any activity source or meter, so a request costs what it would without telemetry.
+    /// </summary>
+    public static IServiceCollection AddTelemetry(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (string.IsNullOrWhiteSpace(configuration[EndpointSetting]))
+        {
+            return services;
+        }
+
+        services.AddOpenTelemetry()
+            .WithTracing(tracing => tracing
+                // First, so that every exporter added after it sees the span already redacted.
+                .AddProcessor<CredentialRedactingProcessor>()
+                .AddAspNetCoreInstrumentation(options => options.Filter = context => !context.Request.Path.StartsWithSegments("/health"))
+                .AddHttpClientInstrumentation())
+            .WithMetrics(metrics => metrics
+                .AddMeter(RealtimeMetrics.MeterName)
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation())
+            .UseOtlpExporter();
+        return services;
+    }
+}
+
+/// <summary>
+/// Masks credentials in a span before it is exported, with the same rules as the logs (<see cref="CredentialRedaction"/>):
+/// <c>url.query</c> carries <c>?access_token=</c> and <c>?ticket=</c> on WebSocket handshakes, and whichever
+/// instrumentation recorded headers must not have exported the ones that authenticate.
+/// </summary>
+internal sealed class CredentialRedactingProcessor : BaseProcessor<Activity>
+{
+    private static readonly HashSet<string> CredentialHeaders = new(
+        ["http.request.header.authorization", "http.request.header.proxy-authorization", "http.request.header.cookie", "http.response.header.set-cookie"],
+        StringComparer.OrdinalIgnoreCase);
+
+    public override void OnEnd(Activity data)
+    {
+        data.DisplayName = CredentialRedaction.Redact(data.DisplayName);
+        if (data.StatusDescription is { } description)
+        {
+            data.SetStatus(data.Status, CredentialRedaction.Redact(description));
+        }
+
+        // Redact returns the very string it was given when there is nothing to mask.
+        List<KeyValuePair<string, object?>>? changes = null;
+        foreach (var (key, value) in data.TagObjects)
+        {
+            if (CredentialHeaders.Contains(key))
+            {
+                (changes ??= []).Add(KeyValuePair.Create(key, (object?)null));
+            }
+            else if (value is string text && CredentialRedaction.Redact(text) is var redacted && !ReferenceEquals(redacted, text))
+            {
+                (changes ??= []).Add(KeyValuePair.Create(key, (object?)redacted));
+            }
+            else if (value is string[] texts && texts.Any(t => !ReferenceEquals(CredentialRedaction.Redact(t), t)))
+            {
+                (changes ??= []).Add(KeyValuePair.Create(key, (object?)Array.ConvertAll(texts, CredentialRedaction.Redact)));
+            }
+        }
+
+        foreach (var (key, value) in changes ?? [])
+        {
+            data.SetTag(key, value);
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using Company.RealtimeApp1;
+using Company.RealtimeApp1.Auth;
+using Company.RealtimeApp1.Consumers;
+using Company.RealtimeApp1.Data;
+using Company.RealtimeApp1.Diagnostics;
+using Company.RealtimeApp1.Hosting;
+using Company.RealtimeApp1.Organizations;
+using Company.RealtimeApp1.Users;
+using Company.RealtimeApp1.WebSockets;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Logs: no credential reaches any log provider, at any level
+builder.Logging.RedactCredentials();
+
+// Telemetry: OpenTelemetry traces and metrics over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, credentials masked
+builder.Services.AddTelemetry(builder.Configuration);
+
+#if (UsePostgres)
+// Data: EF Core over PostgreSQL, migrated at start-up
+#else
+// Data: EF Core over SQLite, migrated at start-up
+#endif
+builder.Services.AddDatabase();
+
+// Users and organizations: ASP.NET Core Identity with bcrypt password hashing
+builder.Services.AddUsers();
+builder.Services.AddOrganizations();
+
+// Auth: JWT bearer tokens issued by /token, rate limited
+builder.Services.AddTokenAuthentication(builder.Environment);
+builder.Services.AddAuthorization();
+
+// WebSockets: authenticated WebSocket endpoints, and the consumers on them (Consumers/)
+builder.Services.AddRealtime(realtime => realtime.SessionCookie = SessionCookie.Name);
+builder.Services.AddConsumers();
+
+// Behind a reverse proxy: the client's address and scheme from the proxies listed under ForwardedHeaders
+builder.Services.AddTrustedProxies();
+
+// Errors as JSON problem details, never a stack trace; OpenAPI description of the HTTP API
+builder.Services.AddErrorResponses();
+builder.Services.AddOpenApi();
+
+var app = builder.Build();
+
+// `dotnet run -- users add alice`: administrative commands run and exit without starting the server
+if (CommandLine.IsCommand(args))
+{
+    Environment.ExitCode = await app.RunCommandAsync(args);
+    return;
+}
+
+// A database that cannot be used stops the app with one logged line naming the setting
+if (!await app.InitializeDatabaseAsync())
+{
+    Environment.ExitCode = 1;
+    await app.DisposeAsync(); // writes the log out
+    return;
+}
+
+app.UseTrustedProxies();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseNoStoreResponses();
+app.UseRateLimiter();
+app.UseWebSockets();
+app.UseWebSocketOriginCheck();
+app.UseAuthentication();
+app.UseAuthorization();
+
+if (app.Environment.IsDevelopment())
+{
+    app.MapOpenApi();
+#if (examples)
+    // The browser client and its demo page (wwwroot/wsauth.js, index.html) at /, in Development only
+    app.UseDefaultFiles();
+    app.UseStaticFiles();
+#endif
+}
+
+app.MapTokenEndpoints();
+app.MapSessionEndpoints();
+app.MapMe();
+app.MapOrganizations();
+app.MapRealtime();
+app.MapConsumerApis();
+app.MapHealthChecks("/health");
+
+app.Run();
