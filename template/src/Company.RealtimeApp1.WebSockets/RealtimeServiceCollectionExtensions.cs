@@ -46,7 +46,8 @@ public static class RealtimeServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<ConnectionLeaseOptions>, ConnectionLeaseOptionsValidator>();
         services.AddSingleton<LocalConnectionLeases>();
         services.TryAddSingleton<IConnectionLeases>(provider => provider.GetRequiredService<LocalConnectionLeases>());
-        services.AddHostedService<ConnectionLeaseRenewal>();
+        services.AddSingleton<ConnectionLeaseRenewal>();
+        services.AddHostedService(provider => provider.GetRequiredService<ConnectionLeaseRenewal>());
         services.AddSingleton<ConnectionRevocations>();
         services.AddHostedService(provider => provider.GetRequiredService<ConnectionRevocations>());
         services.AddHostedService<ConnectionExpiry>();
