@@ -32,8 +32,8 @@ public static class RealtimeServiceCollectionExtensions
         services.AddSingleton<ConsumerHost>();
         services.AddSingleton<ControlMessages>();
 #if (redis)
-        // Redis carries messages, tickets and connection leases between instances when ConnectionStrings:Redis
-        // is set; else one instance serves alone, with the in-memory services below.
+        // Redis carries messages, tickets, connection leases and rate limits between instances when
+        // ConnectionStrings:Redis is set; else one instance serves alone, with the in-memory services below.
         services.AddRedisBackplane();
 #endif
         services.AddSingleton<InMemoryMessageBus>();
@@ -61,6 +61,8 @@ public static class RealtimeServiceCollectionExtensions
         services.AddSingleton<WebSocketOriginPolicy>();
         services.AddSingleton<HandshakeCredentials>();
         services.AddSingleton<IPostConfigureOptions<JwtBearerOptions>, HandshakeAuthentication>();
+        services.AddSingleton<InMemoryRateLimitStore>();
+        services.TryAddSingleton<IRateLimitStore>(provider => provider.GetRequiredService<InMemoryRateLimitStore>());
         services.AddSingleton<TicketRateLimiter>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<InMemoryWebSocketTicketStore>();
