@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.RateLimiting;
 using StackExchange.Redis;
 
@@ -6,7 +7,8 @@ namespace Company.RealtimeApp1.WebSockets.Redis;
 /// <summary>
 /// One partition of a rate limit counted in Redis (<see cref="RedisRateLimitStore"/>), with the framework's own
 /// limiter of the same kind and settings as its fallback while Redis cannot be reached. The fallback also answers
-/// for what Redis does not keep: idleness (so the partitioned limiter drops an idle partition) and replenishment.
+/// for what only this process knows: its own replenishment, and, with when Redis was last asked, idleness (so the
+/// partitioned limiter drops an idle partition).
 /// </summary>
 internal sealed class RedisRateLimiter(
     RedisRateLimitStore store, string script, RedisKey key, RedisValue[] settings, ReplenishingRateLimiter fallback)
@@ -14,7 +16,20 @@ internal sealed class RedisRateLimiter(
 {
     private static readonly RateLimitLease Taken = new RedisLease(true, null);
 
-    public override TimeSpan? IdleDuration => fallback.IdleDuration;
+    private long _lastAsked = Stopwatch.GetTimestamp();
+
+    /// <summary>
+    /// Idle while the fallback holds nothing and Redis was not asked for a while: the partitioned limiter then
+    /// drops this partition, and Redis keeps its count meanwhile.
+    /// </summary>
+    public override TimeSpan? IdleDuration
+    {
+        get
+        {
+            var sinceAsked = Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastAsked));
+            return fallback.IdleDuration is { } idle ? (idle < sinceAsked ? idle : sinceAsked) : null;
+        }
+    }
 
     public override bool IsAutoReplenishing => fallback.IsAutoReplenishing;
 
@@ -39,6 +54,7 @@ internal sealed class RedisRateLimiter(
             return fallback.AttemptAcquire(0);
         }
 
+        Interlocked.Exchange(ref _lastAsked, Stopwatch.GetTimestamp());
         return await store.CheckAsync(script, key, [.. settings, permitCount], cancellationToken) switch
         {
             { Taken: true } => Taken,
