@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 
 namespace Company.RealtimeApp1.WebSockets;
@@ -54,14 +55,24 @@ internal sealed partial class ConnectionLeaseOptionsValidator : IValidateOptions
 
 /// <summary>
 /// Renews the leases of this instance's open connections every <see cref="ConnectionLeaseOptions.RenewInterval"/>,
-/// in batches. A connection that ended while its batch was renewed is released again afterwards, so a
-/// renewal racing its release cannot leave a lease behind.
+/// in batches, and at once when asked (<see cref="RenewNow"/>). A connection that ended while its batch was renewed
+/// is released again afterwards, so a renewal racing its release cannot leave a lease behind.
 /// </summary>
 internal sealed class ConnectionLeaseRenewal(
     ConnectionRegistry registry, IConnectionLeases leases, IOptions<ConnectionLeaseOptions> options, TimeProvider time)
     : BackgroundService
 {
     private const int BatchSize = 500;
+
+    private readonly Channel<bool> _renewNow = Channel.CreateBounded<bool>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+
+    /// <summary>
+    /// Renews every lease now rather than at the next tick: the store may have lost them (a Redis that restarted
+    /// empty), and until they are back every instance counts too few and would admit sockets beyond the cap.
+    /// Asks made while a renewal waits to start are one renewal.
+    /// </summary>
+    public void RenewNow() => _renewNow.Writer.TryWrite(true);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -71,10 +82,29 @@ internal sealed class ConnectionLeaseRenewal(
         }
 
         using var timer = new PeriodicTimer(options.Value.RenewInterval, time);
+        var tick = timer.WaitForNextTickAsync(stoppingToken).AsTask();
+        var asked = _renewNow.Reader.WaitToReadAsync(stoppingToken).AsTask();
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            while (true)
             {
+                var woken = await Task.WhenAny(tick, asked);
+                if (woken == tick)
+                {
+                    if (!await tick)
+                    {
+                        return;
+                    }
+
+                    tick = timer.WaitForNextTickAsync(stoppingToken).AsTask();
+                }
+                else
+                {
+                    await asked;
+                    _renewNow.Reader.TryRead(out _);
+                    asked = _renewNow.Reader.WaitToReadAsync(stoppingToken).AsTask();
+                }
+
                 await RenewAsync();
             }
         }

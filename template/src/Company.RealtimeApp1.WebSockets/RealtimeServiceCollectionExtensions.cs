@@ -32,8 +32,8 @@ public static class RealtimeServiceCollectionExtensions
         services.AddSingleton<ConsumerHost>();
         services.AddSingleton<ControlMessages>();
 #if (redis)
-        // Redis carries messages, tickets and connection leases between instances when ConnectionStrings:Redis
-        // is set; else one instance serves alone, with the in-memory services below.
+        // Redis carries messages, tickets, connection leases and rate limits between instances when
+        // ConnectionStrings:Redis is set; else one instance serves alone, with the in-memory services below.
         services.AddRedisBackplane();
 #endif
         services.AddSingleton<InMemoryMessageBus>();
@@ -46,7 +46,8 @@ public static class RealtimeServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<ConnectionLeaseOptions>, ConnectionLeaseOptionsValidator>();
         services.AddSingleton<LocalConnectionLeases>();
         services.TryAddSingleton<IConnectionLeases>(provider => provider.GetRequiredService<LocalConnectionLeases>());
-        services.AddHostedService<ConnectionLeaseRenewal>();
+        services.AddSingleton<ConnectionLeaseRenewal>();
+        services.AddHostedService(provider => provider.GetRequiredService<ConnectionLeaseRenewal>());
         services.AddSingleton<ConnectionRevocations>();
         services.AddHostedService(provider => provider.GetRequiredService<ConnectionRevocations>());
         services.AddHostedService<ConnectionExpiry>();
@@ -60,6 +61,8 @@ public static class RealtimeServiceCollectionExtensions
         services.AddSingleton<WebSocketOriginPolicy>();
         services.AddSingleton<HandshakeCredentials>();
         services.AddSingleton<IPostConfigureOptions<JwtBearerOptions>, HandshakeAuthentication>();
+        services.AddSingleton<InMemoryRateLimitStore>();
+        services.TryAddSingleton<IRateLimitStore>(provider => provider.GetRequiredService<InMemoryRateLimitStore>());
         services.AddSingleton<TicketRateLimiter>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<InMemoryWebSocketTicketStore>();

@@ -47,7 +47,7 @@ internal static class WebSocketTicketEndpoint
         }
 
         // Redeemed tickets free their slot at once, so the cap alone would let a client mint them without end.
-        using var lease = rateLimiter.Acquire(userId);
+        using var lease = await rateLimiter.AcquireAsync(userId, cancellationToken);
         if (!lease.IsAcquired)
         {
             return new TooManyTicketsResult(lease.TryGetMetadata(MetadataName.RetryAfter, out var delay) ? delay : null);
@@ -74,20 +74,24 @@ internal static class WebSocketTicketEndpoint
     }
 }
 
-/// <summary>How many tickets one user is issued per minute (<c>WebSockets:TicketsPerMinute</c>), on this instance.</summary>
-internal sealed class TicketRateLimiter(IOptions<RealtimeOptions> options) : IDisposable
+/// <summary>
+/// How many tickets one user is issued per minute (<c>WebSockets:TicketsPerMinute</c>): on this instance, or, with
+/// Redis, on all of them together (<see cref="IRateLimitStore"/>).
+/// </summary>
+internal sealed class TicketRateLimiter(IRateLimitStore store, IOptions<RealtimeOptions> options) : IDisposable
 {
     // Idle partitions are dropped by the limiter itself, so one entry per active user is all it keeps.
     private readonly PartitionedRateLimiter<Guid> _limiter = PartitionedRateLimiter.Create<Guid, Guid>(
-        userId => RateLimitPartition.GetTokenBucketLimiter(userId, _ => new TokenBucketRateLimiterOptions
+        userId => RateLimitPartition.Get(userId, user => store.CreateTokenBucket("tickets", user.ToString("N"), new TokenBucketRateLimiterOptions
         {
             TokenLimit = options.Value.TicketsPerMinute,
             TokensPerPeriod = 1,
             ReplenishmentPeriod = TimeSpan.FromMinutes(1) / options.Value.TicketsPerMinute,
             QueueLimit = 0,
-        }));
+        })));
 
-    public RateLimitLease Acquire(Guid userId) => _limiter.AttemptAcquire(userId);
+    public ValueTask<RateLimitLease> AcquireAsync(Guid userId, CancellationToken cancellationToken) =>
+        _limiter.AcquireAsync(userId, 1, cancellationToken);
 
     public void Dispose() => _limiter.Dispose();
 }

@@ -19,7 +19,7 @@ internal static class RedisBackplane
 
     /// <summary>
     /// The shared multiplexer, the health check, and, when <see cref="IsConfigured"/>, the Redis message bus,
-    /// ticket store and connection leases in place of the in-memory ones <c>AddRealtime</c> registers after this.
+    /// ticket store, connection leases and rate limits in place of the in-memory ones <c>AddRealtime</c> registers after this.
     /// </summary>
     public static IServiceCollection AddRedisBackplane(this IServiceCollection services)
     {
@@ -27,6 +27,7 @@ internal static class RedisBackplane
         services.AddSingleton<RedisMessageBus>();
         services.AddSingleton<RedisWebSocketTicketStore>();
         services.AddSingleton<RedisConnectionLeases>();
+        services.AddSingleton<RedisRateLimitStore>();
         // Chosen when first resolved, once configuration is final (a test host sets it late).
         services.AddSingleton<IMessageBus>(provider => IsConfigured(provider)
             ? provider.GetRequiredService<RedisMessageBus>()
@@ -39,6 +40,10 @@ internal static class RedisBackplane
         services.AddSingleton<IConnectionLeases>(provider => IsConfigured(provider)
             ? provider.GetRequiredService<RedisConnectionLeases>()
             : provider.GetRequiredService<LocalConnectionLeases>());
+        // Rate limits (tickets per user, and the app's own) count on every instance together.
+        services.AddSingleton<IRateLimitStore>(provider => IsConfigured(provider)
+            ? provider.GetRequiredService<RedisRateLimitStore>()
+            : provider.GetRequiredService<InMemoryRateLimitStore>());
         services.AddSingleton<RedisHealthCheck>();
         services.AddHostedService<RedisOutageRecovery>();
         services.AddHealthChecks();

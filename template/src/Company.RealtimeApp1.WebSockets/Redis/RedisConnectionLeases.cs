@@ -8,8 +8,9 @@ namespace Company.RealtimeApp1.WebSockets.Redis;
 /// ids scored by when their lease expires. Taking a lease (drop the expired, count, add if under the cap)
 /// is one Lua script, so it is atomic across instances; the time is Redis's own, as for tickets.
 /// While Redis cannot be reached a connection is admitted, under this instance's own cap only, and its
-/// lease is written by the next renewal once Redis is back: an outage of the backplane should not turn
-/// away every socket, and the per-instance cap still bounds what one user can open meanwhile.
+/// lease is written with every other as soon as Redis returns (<see cref="RedisOutageRecovery"/>, which
+/// also puts back what a Redis that restarted empty lost): an outage of the backplane should not turn away
+/// every socket, and the per-instance cap still bounds what one user can open meanwhile.
 /// </summary>
 internal sealed partial class RedisConnectionLeases(
     IConnectionMultiplexer redis, IOptions<ConnectionLeaseOptions> options, ILogger<RedisConnectionLeases> logger)

@@ -10,8 +10,12 @@ namespace Company.RealtimeApp1.WebSockets.Redis;
 /// itself; <see cref="RedisMessageBus.ProbeAsync"/> confirms it), the open connections are re-checked and
 /// each socket gets what was stored meanwhile (<see cref="StreamCatchUp.CatchUpAsync"/>). The outage and the
 /// recovery are logged once each, with the endpoint only: the connection string may hold a password.
+/// As soon as commands reach Redis again, every instance writes its connection leases back (a Redis that restarts
+/// empty has lost them), so that <see cref="RealtimeOptions.MaxConnectionsPerUser"/> holds through the outage
+/// rather than from the next renewal on.
 /// </summary>
-internal sealed partial class RedisOutageRecovery(IServiceProvider services, StreamCatchUp catchUp, ILogger<RedisOutageRecovery> logger)
+internal sealed partial class RedisOutageRecovery(
+    IServiceProvider services, StreamCatchUp catchUp, ConnectionLeaseRenewal leaseRenewal, ILogger<RedisOutageRecovery> logger)
     : BackgroundService
 {
     /// <summary>How long a resubscription may take to be heard before the catch-up goes ahead regardless.</summary>
@@ -129,6 +133,7 @@ internal sealed partial class RedisOutageRecovery(IServiceProvider services, Str
                     await poll.WaitForNextTickAsync(stoppingToken);
                 }
 
+                leaseRenewal.RenewNow();
                 _restored.Writer.TryWrite(true);
             }
             catch (OperationCanceledException)
@@ -140,6 +145,12 @@ internal sealed partial class RedisOutageRecovery(IServiceProvider services, Str
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs restored)
     {
+        if (restored.ConnectionType == ConnectionType.Interactive)
+        {
+            // Leases go over the interactive connection: written back at once, whether or not pub/sub is back yet.
+            leaseRenewal.RenewNow();
+        }
+
         lock (_gate)
         {
             if (!_failed.Remove((restored.EndPoint?.ToString(), restored.ConnectionType)) || _failed.Count > 0)

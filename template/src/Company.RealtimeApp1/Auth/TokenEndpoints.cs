@@ -160,7 +160,7 @@ internal sealed class TokenGrants(
                 $"The password parameter is longer than {TokenEndpoints.MaxPasswordBytes} bytes."), null);
         }
 
-        var lease = usernameRateLimiter.Acquire(users.NormalizeName(username));
+        var lease = await usernameRateLimiter.AcquireAsync(users.NormalizeName(username));
         if (!lease.IsAcquired)
         {
             return new PasswordCheck(null, null, lease);

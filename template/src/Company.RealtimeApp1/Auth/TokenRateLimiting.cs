@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Company.RealtimeApp1.Auth;
@@ -34,10 +35,16 @@ internal static class TokenRateLimiting
 {
     public const string PerClientPolicy = "token-per-client";
 
+    /// <summary>The names the limits count under (<see cref="ITokenRateLimiters"/>): one address, one username.</summary>
+    public const string PerClientLimit = "token-client";
+    public const string PerUsernameLimit = "token-username";
+
     public static IServiceCollection AddTokenRateLimiting(this IServiceCollection services)
     {
         services.AddOptions<TokenRateLimitOptions>().BindConfiguration(TokenRateLimitOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TokenRateLimitOptions>, TokenRateLimitOptionsValidator>();
+        // Per instance, unless the app registered limiters every instance shares (before this, as AddUsers does).
+        services.TryAddSingleton<ITokenRateLimiters, InstanceTokenRateLimiters>();
         services.AddSingleton<UsernameRateLimiter>();
 
         services.AddRateLimiter(limiter =>
@@ -50,12 +57,13 @@ internal static class TokenRateLimiting
                 // Behind a proxy, list it under ForwardedHeaders (Hosting/ForwardedHeaders.cs) so this is the client's address.
                 var client = ClientPartitionKey(context.Connection.RemoteIpAddress);
                 var options = context.RequestServices.GetRequiredService<IOptions<TokenRateLimitOptions>>().Value;
-                return RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
+                var limiters = context.RequestServices.GetRequiredService<ITokenRateLimiters>();
+                return RateLimitPartition.Get(client, partition => limiters.CreateFixedWindow(PerClientLimit, partition, new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = options.PerClient,
                     Window = options.Window,
                     QueueLimit = 0,
-                });
+                }));
             });
         });
 
@@ -91,18 +99,19 @@ internal static class TokenRateLimiting
     }
 }
 
-/// <summary>Limits password attempts per username, whichever addresses they come from.</summary>
-internal sealed class UsernameRateLimiter(IOptions<TokenRateLimitOptions> options) : IDisposable
+/// <summary>Limits password attempts per username, whichever addresses (and, with a backplane, instances) they come from.</summary>
+internal sealed class UsernameRateLimiter(ITokenRateLimiters limiters, IOptions<TokenRateLimitOptions> options) : IDisposable
 {
     private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(
-        normalizedUsername => RateLimitPartition.GetFixedWindowLimiter(normalizedUsername, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = options.Value.PerUsername,
-            Window = options.Value.Window,
-            QueueLimit = 0,
-        }));
+        normalizedUsername => RateLimitPartition.Get(normalizedUsername, partition => limiters.CreateFixedWindow(
+            TokenRateLimiting.PerUsernameLimit, partition, new FixedWindowRateLimiterOptions
+            {
+                PermitLimit = options.Value.PerUsername,
+                Window = options.Value.Window,
+                QueueLimit = 0,
+            })));
 
-    public RateLimitLease Acquire(string normalizedUsername) => _limiter.AttemptAcquire(normalizedUsername);
+    public ValueTask<RateLimitLease> AcquireAsync(string normalizedUsername) => _limiter.AcquireAsync(normalizedUsername);
 
     public void Dispose() => _limiter.Dispose();
 }

@@ -1,3 +1,4 @@
+using System.Threading.RateLimiting;
 using Company.RealtimeApp1.Auth;
 using Company.RealtimeApp1.WebSockets;
 
@@ -23,4 +24,14 @@ internal sealed class SocketsEndWithSignIn(ConnectionRevocations revocations) : 
 internal sealed class SignInOrigins(WebSocketOriginPolicy origins) : ISignInOriginPolicy
 {
     public bool Allows(HttpRequest request) => origins.Allows(request);
+}
+
+/// <summary>
+/// <c>/token</c>'s rate limits count where the realtime layer counts its own: in Redis, on every instance together,
+/// when it is configured (the realtime library holds the one connection to it); else on this instance.
+/// </summary>
+internal sealed class SharedTokenRateLimiters(IRateLimitStore store) : ITokenRateLimiters
+{
+    public RateLimiter CreateFixedWindow(string limit, string partition, FixedWindowRateLimiterOptions options) =>
+        store.CreateFixedWindow(limit, partition, options);
 }

@@ -29,6 +29,7 @@ internal static class UsersServiceCollectionExtensions
         services.AddSingleton<IRevocationListener, AccessCacheRevocationListener>();
         services.AddSingleton<ISignInRevocationListener, SocketsEndWithSignIn>();
         services.AddSingleton<ISignInOriginPolicy, SignInOrigins>();
+        services.AddSingleton<ITokenRateLimiters, SharedTokenRateLimiters>();
 
         services.AddIdentityCore<User>(options =>
             {

@@ -1,3 +1,4 @@
+using System.Net;
 using Company.RealtimeApp1.WebSockets.Redis;
 using StackExchange.Redis;
 
@@ -97,6 +98,40 @@ public sealed class RedisConnectionCapTests
         await using var third = await cluster.A.ConnectAsync(EchoConsumer.Path, user.Token);
 
         Assert.Equal((4029, "too many connections"), await third.ReceiveCloseAsync());
+    }
+
+    [Fact]
+    public async Task ARedisThatRestartsEmptyGetsEveryInstancesLeasesBackAtOnceSoTheCapHolds()
+    {
+        await using var cluster = await RealtimeCluster.StartAsync(new() { ["WebSockets:MaxConnectionsPerUser"] = "3" });
+        var user = await cluster.A.CreateSignedInUserAsync();
+        await using var first = await cluster.A.JoinedAsync(EchoConsumer.Path, user.Token);
+        await using var second = await cluster.A.JoinedAsync(EchoConsumer.Path, user.Token);
+        await using var third = await cluster.B.JoinedAsync(EchoConsumer.Path, user.Token);
+
+        await cluster.Redis.StopAsync();
+        await HealthIsAsync(cluster, HttpStatusCode.ServiceUnavailable);
+        // Nothing is saved: it comes back empty. The leases are renewed every 20 s; this must not wait for that.
+        await cluster.Redis.RestartAsync();
+        await HealthIsAsync(cluster, HttpStatusCode.OK);
+        await using var fourth = await cluster.B.ConnectAsync(EchoConsumer.Path, user.Token);
+
+        Assert.Equal((4029, "too many connections"), await fourth.ReceiveCloseAsync());
+        await third.SendJsonAsync(new { type = "ping" });
+        await third.ReceiveJsonAsync("pong");
+    }
+
+    private static async Task HealthIsAsync(RealtimeCluster cluster, HttpStatusCode status)
+    {
+        foreach (var app in new[] { cluster.A, cluster.B })
+        {
+            using var client = app.CreateClient();
+            await Eventually.HoldsAsync(async () =>
+            {
+                using var health = await client.GetAsync("/health");
+                return health.StatusCode == status;
+            });
+        }
     }
 
     private static async Task<long> RedisNowAsync(ConnectionMultiplexer redis) =>
