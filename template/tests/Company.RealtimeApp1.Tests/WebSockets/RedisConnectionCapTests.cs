@@ -114,6 +114,15 @@ public sealed class RedisConnectionCapTests
         // Nothing is saved: it comes back empty. The leases are renewed every 20 s; this must not wait for that.
         await cluster.Redis.RestartAsync();
         await HealthIsAsync(cluster, HttpStatusCode.OK);
+        var reconnected = DateTime.UtcNow;
+        // Both instances write their leases back as they reconnect: well within 5 s, where a renewal would take 20.
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
+        while (await redis.GetDatabase().SortedSetLengthAsync(RedisConnectionLeases.KeyFor(user.Id)) < 3)
+        {
+            Assert.True(DateTime.UtcNow - reconnected < TimeSpan.FromSeconds(5), "The leases did not come back within 5 s of the instances' reconnecting.");
+            await Task.Delay(50);
+        }
+
         await using var fourth = await cluster.B.ConnectAsync(EchoConsumer.Path, user.Token);
 
         Assert.Equal((4029, "too many connections"), await fourth.ReceiveCloseAsync());
