@@ -52,7 +52,8 @@ internal static partial class DatabaseInitializer
     private const int SeedAttempts = 3;
 
     /// <summary>
-    /// Applies pending migrations and, in Development, adds the seed users and organizations that are missing.
+    /// Applies pending migrations and, in Development, adds the seed users, organizations and memberships that are
+    /// missing; one that exists is left as an administrator made it (a promoted member stays promoted).
     /// Returns false, having logged why in one line that names the setting, when the database cannot be used.
     /// </summary>
     /// <remarks>
@@ -171,7 +172,7 @@ internal static partial class DatabaseInitializer
                 }
 
                 await SeedStepAsync(services, async scope =>
-                    (await scope.GetRequiredService<OrganizationAdministration>().SetMembershipAsync(organization.Slug, member.UserName, role)).Error
+                    (await scope.GetRequiredService<OrganizationAdministration>().EnsureMembershipAsync(organization.Slug, member.UserName, role)).Error
                         is { } error ? $"Could not seed a member of '{organization.Slug}': {error}" : null);
             }
         }
