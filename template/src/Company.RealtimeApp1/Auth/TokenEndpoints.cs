@@ -144,9 +144,16 @@ internal sealed class TokenGrants(
         }
 
         return check.User is { } user
-            ? TypedResults.Ok(await IssueAsync(user, await refreshTokens.StartFamilyAsync(user, cancellationToken)))
+            ? TypedResults.Ok(await StartSessionAsync(user, cancellationToken))
             : TypedResults.BadRequest(check.Error);
     }
+
+    /// <summary>
+    /// A sign-in's token pair: a refresh family of its own and an access token, both bound to the user's security
+    /// stamp as it is now (after a password change, the new one).
+    /// </summary>
+    public async Task<TokenResponse> StartSessionAsync(User user, CancellationToken cancellationToken) =>
+        await IssueAsync(user, await refreshTokens.StartFamilyAsync(user, cancellationToken));
 
     /// <summary>
     /// What every password sign-in goes through (<c>/token</c> and <c>/session</c>): the size limit, the

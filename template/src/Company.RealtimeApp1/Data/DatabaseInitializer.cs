@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 #if (UsePostgres)
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 #endif
 
@@ -52,11 +53,13 @@ internal static partial class DatabaseInitializer
     private const int SeedAttempts = 3;
 
     /// <summary>
-    /// Applies pending migrations and, in Development, adds the seed users and organizations that are missing.
+    /// Applies pending migrations and, in Development, adds the seed users, organizations and memberships that are
+    /// missing; one that exists is left as an administrator made it (a promoted member stays promoted).
     /// Returns false, having logged why in one line that names the setting, when the database cannot be used.
     /// </summary>
     /// <remarks>
-    /// Instances may start together against one database: one applies the migrations while the others wait
+    /// Instances may start together against one database (on PostgreSQL, one that each may find missing and create,
+    /// see <see cref="CreateDatabaseIfMissingAsync"/>): one applies the migrations while the others wait
     /// and then find nothing to do (see <see cref="MigrateAsync"/>); the seed and the sign-in decoy add only what is missing and take a unique
     /// index's refusal as "another instance added it".
     /// </remarks>
@@ -67,6 +70,7 @@ internal static partial class DatabaseInitializer
             await using (var scope = app.Services.CreateAsyncScope())
             {
                 var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+                await CreateDatabaseIfMissingAsync(db);
                 await CreateMigrationHistoryAsync(db);
                 await MigrateAsync(db);
                 await SignInDecoy.EnsureAsync(db);
@@ -113,6 +117,31 @@ internal static partial class DatabaseInitializer
         db.GetService<IHistoryRepository>().CreateIfNotExistsAsync();
 
 #if (UsePostgres)
+    /// <summary>
+    /// A server without the app's database yet gets it, as <c>dotnet ef database update</c> would create it, before
+    /// anything connects to it (the migration lock's connection would fail with "3D000: database does not exist").
+    /// Npgsql's creator connects to the <c>postgres</c> maintenance database for the <c>CREATE DATABASE</c>.
+    /// </summary>
+    private static async Task CreateDatabaseIfMissingAsync(AppDbContext db)
+    {
+        var creator = db.GetService<IRelationalDatabaseCreator>();
+        if (await creator.ExistsAsync())
+        {
+            return;
+        }
+
+        try
+        {
+            await creator.CreateAsync();
+        }
+        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.DuplicateDatabase)
+        {
+            // Instances starting at once on a fresh server all find it missing: one creates it, and the others'
+            // CREATE DATABASE, run after that one committed, is refused (one run at the same time meets the
+            // unique index instead, which the creator itself takes for "created by another").
+        }
+    }
+
     /// <summary>Any number below 2^63 the app's other advisory locks (none today) do not use.</summary>
     private const long MigrationLockKey = 0x5773_4175_7468_4D67; // "WsAuthMg"
 
@@ -140,6 +169,9 @@ internal static partial class DatabaseInitializer
         await release.ExecuteNonQueryAsync();
     }
 #else
+    /// <summary>SQLite creates the database file when it first opens it.</summary>
+    private static Task CreateDatabaseIfMissingAsync(AppDbContext db) => Task.CompletedTask;
+
     /// <summary>SQLite's migration lock (a lock table) is held across every pending migration.</summary>
     private static Task MigrateAsync(AppDbContext db) => db.Database.MigrateAsync();
 #endif
@@ -171,7 +203,7 @@ internal static partial class DatabaseInitializer
                 }
 
                 await SeedStepAsync(services, async scope =>
-                    (await scope.GetRequiredService<OrganizationAdministration>().SetMembershipAsync(organization.Slug, member.UserName, role)).Error
+                    (await scope.GetRequiredService<OrganizationAdministration>().EnsureMembershipAsync(organization.Slug, member.UserName, role)).Error
                         is { } error ? $"Could not seed a member of '{organization.Slug}': {error}" : null);
             }
         }

@@ -51,16 +51,48 @@ internal sealed partial class OrganizationAdministration(AppDbContext db, UserMa
     /// <summary>Adds the user to the organization, or changes the role of an existing member.</summary>
     public async Task<AdministrationResult<Membership>> SetMembershipAsync(string slug, string userName, OrganizationRole role)
     {
-        var organization = await db.Organizations.SingleOrDefaultAsync(o => o.Slug == slug);
-        if (organization is null)
+        var (organizationId, userId, error) = await FindAsync(slug, userName);
+        return error is null
+            ? await SetMembershipAsync(organizationId, userId, role)
+            : AdministrationResult<Membership>.Fail(error);
+    }
+
+    /// <summary>
+    /// Adds the user to the organization unless they are a member already. For the Development seed, which runs at
+    /// every start and every command: a membership that exists keeps the role an administrator gave it.
+    /// </summary>
+    public async Task<AdministrationResult<Membership>> EnsureMembershipAsync(string slug, string userName, OrganizationRole role)
+    {
+        var (organizationId, userId, error) = await FindAsync(slug, userName);
+        if (error is not null)
         {
-            return AdministrationResult<Membership>.Fail($"There is no organization '{slug}'.");
+            return AdministrationResult<Membership>.Fail(error);
         }
 
-        var user = await users.FindByNameAsync(userName);
-        return user is null
-            ? AdministrationResult<Membership>.Fail($"There is no user '{userName}'.")
-            : await SetMembershipAsync(organization.Id, user.Id, role);
+        if (await db.Memberships.SingleOrDefaultAsync(m => m.OrganizationId == organizationId && m.UserId == userId) is { } existing)
+        {
+            return AdministrationResult<Membership>.Ok(existing);
+        }
+
+        // Added, never updated: an instance that lost the race to add it gets the key's refusal, not another's role.
+        var membership = new Membership { OrganizationId = organizationId, UserId = userId, Role = role };
+        db.Memberships.Add(membership);
+        await db.SaveChangesAsync();
+        return AdministrationResult<Membership>.Ok(membership);
+    }
+
+    /// <summary>The ids of the organization and the user these names stand for, or why there is none.</summary>
+    private async Task<(Guid OrganizationId, Guid UserId, string? Error)> FindAsync(string slug, string userName)
+    {
+        var organization = await db.Organizations.AsNoTracking().SingleOrDefaultAsync(o => o.Slug == slug);
+        if (organization is null)
+        {
+            return (default, default, $"There is no organization '{slug}'.");
+        }
+
+        return await users.FindByNameAsync(userName) is { } user
+            ? (organization.Id, user.Id, null)
+            : (default, default, $"There is no user '{userName}'.");
     }
 
     /// <summary>Adds the user to the organization, or changes the role of an existing member; both by id.</summary>

@@ -22,7 +22,7 @@ internal static class MeEndpoint
             .RequireAuthorization();
         routes.MapPost("/me/password", ChangePasswordAsync)
             .WithTags("Users")
-            .WithSummary("Changes the signed-in user's password (form current_password, new_password); every other session ends")
+            .WithSummary("Changes the signed-in user's password (form current_password, new_password) and answers a fresh token pair; every other session ends")
             .RequireAuthorization()
             .RequireRateLimiting(TokenRateLimiting.PerClientPolicy)
             .WithNoStore()
@@ -30,7 +30,11 @@ internal static class MeEndpoint
         return routes;
     }
 
-    private static async Task<Results<NoContent, BadRequest<OAuthError>, TooManyRequestsResult, UnauthorizedHttpResult>> ChangePasswordAsync(
+    /// <summary>
+    /// The new security stamp ends every session of the user, the caller's included; the caller, having just proved
+    /// the password, gets a fresh pair bound to the new stamp, as the password grant would give it, and stays signed in.
+    /// </summary>
+    private static async Task<Results<Ok<TokenResponse>, BadRequest<OAuthError>, TooManyRequestsResult, UnauthorizedHttpResult>> ChangePasswordAsync(
         HttpContext context, ClaimsPrincipal principal, TokenGrants grants, RevokingUserManager users, CancellationToken cancellationToken)
     {
         var (form, error) = await CredentialForm.ReadAsync(context.Request, cancellationToken);
@@ -63,7 +67,8 @@ internal static class MeEndpoint
 
         var changed = await users.ReplacePasswordAsync(user, newPassword);
         return changed.Succeeded
-            ? TypedResults.NoContent()
+            // Started after the change has revoked the user's families, so it is the one that lives on.
+            ? TypedResults.Ok(await grants.StartSessionAsync(user, cancellationToken))
             : TypedResults.BadRequest(OAuthError.InvalidRequest(string.Join(" ", changed.Errors.Select(e => e.Description))));
     }
 

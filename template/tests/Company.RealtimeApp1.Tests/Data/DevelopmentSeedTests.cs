@@ -24,6 +24,37 @@ public sealed class DevelopmentSeedTests
     }
 
     [Fact]
+    public async Task AMemberPromotedThroughTheApiStaysPromotedWhenACommandAndARestartSeedAgain()
+    {
+        using var database = TestDatabase.Shared();
+        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Default"] = database.ConnectionString };
+        await using (var first = RealtimeApplication.With(settings, environment: "Development"))
+        {
+            var alice = await first.SignInAsync("alice", "alice-dev-password");
+            var bob = await first.SignInAsync("bob", "bob-dev-password");
+            var acme = Assert.Single((await first.CreateClient(alice.AccessToken).GetFromJsonAsync<Me>("/me"))!.Organizations);
+            var bobId = (await first.CreateClient(bob.AccessToken).GetFromJsonAsync<Me>("/me"))!.Id;
+
+            using var promoted = await first.CreateClient(alice.AccessToken).PostAsJsonAsync(
+                $"/api/orgs/{acme.Id}/members", new { userId = bobId, role = "admin" });
+
+            Assert.Equal(HttpStatusCode.OK, promoted.StatusCode);
+        }
+
+        // A command in Development seeds before it runs, as a start does.
+        var list = await AppProcess.RunAsync(
+            database.ConnectionString, "", new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" }, "orgs", "list");
+
+        Assert.Equal(
+            (0, "acme (Acme Corporation): alice admin, bob admin\nglobex (Globex Corporation): carol admin"),
+            (list.ExitCode, list.Output.ReplaceLineEndings("\n")));
+        await using var restarted = RealtimeApplication.With(settings, environment: "Development");
+        var tokens = await restarted.SignInAsync("bob", "bob-dev-password");
+        var me = await restarted.CreateClient(tokens.AccessToken).GetFromJsonAsync<Me>("/me");
+        Assert.Equal(("acme", "admin"), (Assert.Single(me!.Organizations).Slug, me.Organizations[0].Role));
+    }
+
+    [Fact]
     public async Task OutsideDevelopmentNothingIsSeeded()
     {
         using var app = new RealtimeApplication();

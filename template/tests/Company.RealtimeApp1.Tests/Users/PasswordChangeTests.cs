@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 
 namespace Company.RealtimeApp1.Tests;
 
@@ -8,18 +10,53 @@ public sealed class PasswordChangeTests(RealtimeApplication app) : IClassFixture
     private const string NewPassword = "a brand new passphrase";
 
     [Fact]
-    public async Task ChangingThePasswordAnswers204AndOnlyTheNewPasswordSignsIn()
+    public async Task ChangingThePasswordAnswersAFreshTokenPairAsTheTokenEndpointDoesAndOnlyTheNewPasswordSignsIn()
     {
         var (userName, password) = await app.CreateUniqueUserAsync();
         var tokens = await app.SignInAsync(userName, password);
 
         using var response = await ChangeAsync(tokens.AccessToken, ("current_password", password), ("new_password", NewPassword));
 
-        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+        Assert.Equal("no-cache", response.Headers.Pragma.ToString());
+        Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(
+            ["access_token", "expires_in", "refresh_token", "token_type"],
+            body.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        var fresh = body.RootElement.Deserialize<TokenPair>()!;
+        Assert.Equal(("Bearer", tokens.ExpiresIn), (fresh.TokenType, fresh.ExpiresIn));
         using var old = await app.PostTokenAsync(("grant_type", "password"), ("username", userName), ("password", password));
         Assert.Equal(("invalid_grant", "The username or password is incorrect."), await old.ReadOAuthErrorAsync());
         await app.SignInAsync(userName, NewPassword);
+    }
+
+    [Fact]
+    public async Task TheCallerStaysSignedInWithTheFreshPairWhileItsOldTokensAreRefused()
+    {
+        var (userName, password) = await app.CreateUniqueUserAsync();
+        var tokens = await app.SignInAsync(userName, password);
+
+        using var response = await ChangeAsync(tokens.AccessToken, ("current_password", password), ("new_password", NewPassword));
+        var fresh = (await response.Content.ReadFromJsonAsync<TokenPair>())!;
+
+        var me = await app.CreateClient(fresh.AccessToken).GetFromJsonAsync<Me>("/me");
+        Assert.Equal(userName, me!.Username);
+        await using (var socket = await app.ConnectAsync(EchoConsumer.Path, fresh.AccessToken))
+        {
+            await socket.ReceiveJsonAsync("welcome");
+        }
+
+        var refreshed = await app.RefreshAsync(fresh.RefreshToken);
+        Assert.Equal(HttpStatusCode.OK, (await app.CreateClient(refreshed.AccessToken).GetAsync("/me")).StatusCode);
+        using var oldAccess = await app.CreateClient(tokens.AccessToken).GetAsync("/me");
+        Assert.Equal(HttpStatusCode.Unauthorized, oldAccess.StatusCode);
+        var challenge = Assert.Single(oldAccess.Headers.WwwAuthenticate);
+        Assert.Equal("Bearer", challenge.Scheme);
+        Assert.StartsWith("error=\"invalid_token\"", challenge.Parameter);
+        using var oldRefresh = await app.PostTokenAsync(("grant_type", "refresh_token"), ("refresh_token", tokens.RefreshToken));
+        Assert.Equal(("invalid_grant", "The refresh token is invalid, expired or revoked."), await oldRefresh.ReadOAuthErrorAsync());
     }
 
     [Fact]
@@ -33,7 +70,7 @@ public sealed class PasswordChangeTests(RealtimeApplication app) : IClassFixture
 
         using var response = await ChangeAsync(laptop.AccessToken, ("current_password", password), ("new_password", NewPassword));
 
-        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal((4001, "credentials changed"), await socket.ReceiveCloseAsync());
         foreach (var refreshToken in new[] { laptop.RefreshToken, phone.RefreshToken })
         {
