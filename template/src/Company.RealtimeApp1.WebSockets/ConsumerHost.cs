@@ -215,6 +215,15 @@ internal sealed partial class ConsumerHost(
             return;
         }
 
+        // The parser took it, but a string that is not Unicode text would throw wherever it is read, in the
+        // realtime layer or a consumer, and close the socket 1011: it is the client's error, answered here.
+        if (!UnicodeJson.IsValid(utf8))
+        {
+            document.Dispose();
+            context.SendError(ErrorCodes.InvalidJson, "The message is not valid JSON: a string in it is not Unicode text (a lone surrogate escape).");
+            return;
+        }
+
         using (document)
         {
             var root = document.RootElement;

@@ -85,6 +85,6 @@ app.MapMe();
 app.MapOrganizations();
 app.MapRealtime();
 app.MapConsumerApis();
-app.MapHealthChecks("/health");
+app.MapHealth();
 
 app.Run();

@@ -27,6 +27,14 @@ internal static class CredentialForm
                 "The request body must be application/x-www-form-urlencoded (RFC 6749 §3.2)."));
         }
 
+        // RFC 6749 Appendix B: the form is UTF-8. Any other charset named is refused here, before the framework's
+        // form reader, which throws for one .NET cannot decode (utf-7) and would decode others' escapes differently.
+        if (contentType.Charset.HasValue
+            && !HeaderUtilities.RemoveQuotes(contentType.Charset).Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, OAuthError.InvalidRequest("The form must be UTF-8 (RFC 6749 Appendix B)."));
+        }
+
         try
         {
             return (await request.ReadFormAsync(Limits, cancellationToken), null);

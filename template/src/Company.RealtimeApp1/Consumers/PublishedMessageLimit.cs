@@ -73,6 +73,15 @@ public sealed class PublishedMessageLimit(IOptionsMonitor<RealtimeOptions> optio
             {
                 return new(null, tooLarge, null);
             }
+            catch (Exception exception) when (exception is BadHttpRequestException or IOException)
+            {
+                // A broken chunked framing or a body that ended early: the client's error, never a 500 (Kestrel
+                // throws an IOException, not a bad request, for a chunk size that overflows). The server closes
+                // the connection after this answer, since it cannot tell where the next request would start.
+                return new(null, null, TypedResults.Problem(
+                    statusCode: StatusCodes.Status400BadRequest,
+                    detail: "The request body could not be read: its framing is broken or it ended early."));
+            }
 
             var buffer = read.Buffer;
             if (buffer.Length > max)
@@ -89,8 +98,11 @@ public sealed class PublishedMessageLimit(IOptionsMonitor<RealtimeOptions> optio
 
             try
             {
+                // Checked whole first: the deserializer stops after the first value, so that "{...} x" would pass,
+                // and a JsonElement member takes invalid UTF-8 or a lone surrogate escape as it is, to fail
+                // only when the message is written out (a 500).
                 var body = new Utf8JsonReader(buffer);
-                if (JsonSerializer.Deserialize<T>(ref body, json.Value.SerializerOptions) is { } value)
+                if (UnicodeJson.IsValid(buffer) && JsonSerializer.Deserialize<T>(ref body, json.Value.SerializerOptions) is { } value)
                 {
                     return new(value, null, null);
                 }

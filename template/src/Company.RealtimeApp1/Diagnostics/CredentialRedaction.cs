@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.RegularExpressions;
 using Company.RealtimeApp1.Auth;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -29,24 +30,42 @@ internal static partial class CredentialRedaction
             return text;
         }
 
-        text = Parameter().Replace(text, static match => MaskValue(match.Groups["name"].Value, match.Groups["value"].Value, match.Value));
+        text = MaskParameters(text);
         text = BearerCredential().Replace(text, "${scheme}" + Mask);
         return Jwt().Replace(text, Mask);
     }
 
     /// <summary>
-    /// A query or form value runs to the next <c>&amp;</c> (a raw <c>;</c>, <c>,</c> or quote is part of it);
-    /// a cookie's value runs to the next <c>;</c>, after which the other cookies are redacted on their own.
+    /// Masks the value of every credential parameter and returns <paramref name="text"/> itself when there is none.
+    /// A query or form value runs to the next <c>&amp;</c> (a raw <c>;</c>, <c>,</c> or quote is part of it); a
+    /// cookie's value runs to the next <c>;</c>, after which the other cookies are scanned on their own. After a
+    /// pair that is not a credential, scanning goes on inside its value rather than past it: a path may hold
+    /// <c>=</c> itself (<c>/ws/x=1?ticket=K</c> as a request log prints a decoded <c>x%3D1</c>, or <c>/a=b?refresh_token=R</c>),
+    /// and then what reads as that pair's value holds the whole query.
     /// </summary>
-    private static string MaskValue(string name, string value, string pair)
+    private static string MaskParameters(string text)
     {
-        if (!IsCredentialName(name))
+        StringBuilder? masked = null;
+        var copied = 0;
+        var resumeAt = 0;
+        for (var match = Parameter().Match(text); match.Success; match = Parameter().Match(text, resumeAt))
         {
-            return pair;
+            var name = match.Groups["name"].Value;
+            var value = match.Groups["value"];
+            if (!IsCredentialName(name))
+            {
+                resumeAt = value.Index;
+                continue;
+            }
+
+            var cookieEnd = name.Equals(SessionCookie.Name, StringComparison.OrdinalIgnoreCase) ? value.Value.IndexOf(';') : -1;
+            var end = cookieEnd < 0 ? value.Index + value.Length : value.Index + cookieEnd;
+            masked ??= new StringBuilder(text.Length);
+            masked.Append(text, copied, value.Index - copied).Append(Mask);
+            copied = resumeAt = end;
         }
 
-        var cookieEnd = name.Equals(SessionCookie.Name, StringComparison.OrdinalIgnoreCase) ? value.IndexOf(';') : -1;
-        return cookieEnd < 0 ? name + "=" + Mask : name + "=" + Mask + Redact(value[cookieEnd..]);
+        return masked is null ? text : masked.Append(text, copied, text.Length - copied).ToString();
     }
 
     private static bool MayContainCredential(string text) =>
@@ -110,13 +129,14 @@ internal sealed class RedactingLogger(ILogger inner) : ILogger
 
         var message = formatter(state, exception);
         var redacted = CredentialRedaction.Redact(message);
+        var safeException = exception is null ? null : RedactedException.From(exception);
         if (ReferenceEquals(redacted, message) && !HasCredentialValue(state))
         {
-            inner.Log(logLevel, eventId, state, exception, formatter);
+            inner.Log(logLevel, eventId, state, safeException, formatter);
             return;
         }
 
-        inner.Log(logLevel, eventId, RedactedState.From(redacted, state), exception, static (s, _) => s.Message);
+        inner.Log(logLevel, eventId, RedactedState.From(redacted, state), safeException, static (s, _) => s.Message);
     }
 
     private static bool HasCredentialValue<TState>(TState state) =>

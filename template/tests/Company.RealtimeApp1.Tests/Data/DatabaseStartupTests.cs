@@ -128,7 +128,8 @@ public sealed class DatabaseStartupTests
 
         using var response = await client.GetAsync("/health");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Equal("Unhealthy", await response.Content.ReadAsStringAsync());
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("""{"status":"Unhealthy"}""", await response.Content.ReadAsStringAsync());
 #else
         // A SQLite file that disappears with its directory while the app runs: the next connection cannot open it.
         using var database = TestDatabase.Shared();
@@ -140,7 +141,8 @@ public sealed class DatabaseStartupTests
 
         using var response = await client.GetAsync("/health");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Equal("Unhealthy", await response.Content.ReadAsStringAsync());
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("""{"status":"Unhealthy"}""", await response.Content.ReadAsStringAsync());
 #endif
     }
 

@@ -96,6 +96,7 @@ public sealed class DevelopmentSeedTests
         using var response = await app.CreateClient().GetAsync("/health");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("""{"status":"Healthy"}""", await response.Content.ReadAsStringAsync());
     }
 }
