@@ -63,9 +63,9 @@ public sealed class RequestLineCredentialLoggingTests
     }
 
     [Theory]
-    [InlineData("GET http://h/ws/notifications/x=1?ticket=K1 - -", "GET http://h/ws/notifications/x=1?ticket=[redacted] - -")]
+    [InlineData("GET http://h/ws/chat/x=1?ticket=K1 - -", "GET http://h/ws/chat/x=1?ticket=[redacted] - -")]
     [InlineData("POST /a=b?refresh_token=R1&x=1", "POST /a=b?refresh_token=[redacted]&x=1")]
-    [InlineData("GET /ws/notifications/x%3D1?ticket=K1", "GET /ws/notifications/x%3D1?ticket=[redacted]")]
+    [InlineData("GET /ws/chat/x%3D1?ticket=K1", "GET /ws/chat/x%3D1?ticket=[redacted]")]
     [InlineData("GET /a=b/c=d?e=f?access_token=T1", "GET /a=b/c=d?e=f?access_token=[redacted]")]
     [InlineData("Invalid request line: 'GET /ws?x=1=2&%74icket=K1 HTTP/1.1\\x0D\\x0A'", "Invalid request line: 'GET /ws?x=1=2&%74icket=[redacted] HTTP/1.1\\x0D\\x0A'")]
     [InlineData("GET /a=b?sort=name", "GET /a=b?sort=name")]

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography;
 
 namespace Company.RealtimeApp1.Tests;
@@ -42,6 +43,20 @@ public sealed class RealtimeCluster : IAsyncDisposable
         var b = RealtimeApplication.With(shared);
         _ = b.ServerAddress;
         return new RealtimeCluster(redis, database, a, b);
+    }
+
+    /// <summary>Waits until <c>/health</c> answers <paramref name="status"/> on both instances (503 while Redis is unreachable).</summary>
+    public async Task HealthIsAsync(HttpStatusCode status)
+    {
+        foreach (var app in new[] { A, B })
+        {
+            using var client = app.CreateClient();
+            await Eventually.HoldsAsync(async () =>
+            {
+                using var health = await client.GetAsync("/health");
+                return health.StatusCode == status;
+            });
+        }
     }
 
     public async ValueTask DisposeAsync()

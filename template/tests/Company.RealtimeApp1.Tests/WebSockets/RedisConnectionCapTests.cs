@@ -110,10 +110,10 @@ public sealed class RedisConnectionCapTests
         await using var third = await cluster.B.JoinedAsync(EchoConsumer.Path, user.Token);
 
         await cluster.Redis.StopAsync();
-        await HealthIsAsync(cluster, HttpStatusCode.ServiceUnavailable);
+        await cluster.HealthIsAsync(HttpStatusCode.ServiceUnavailable);
         // Nothing is saved: it comes back empty. The leases are renewed every 20 s; this must not wait for that.
         await cluster.Redis.RestartAsync();
-        await HealthIsAsync(cluster, HttpStatusCode.OK);
+        await cluster.HealthIsAsync(HttpStatusCode.OK);
         var reconnected = DateTime.UtcNow;
         // Both instances write their leases back as they reconnect: well within 5 s, where a renewal would take 20.
         await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
@@ -128,19 +128,6 @@ public sealed class RedisConnectionCapTests
         Assert.Equal((4029, "too many connections"), await fourth.ReceiveCloseAsync());
         await third.SendJsonAsync(new { type = "ping" });
         await third.ReceiveJsonAsync("pong");
-    }
-
-    private static async Task HealthIsAsync(RealtimeCluster cluster, HttpStatusCode status)
-    {
-        foreach (var app in new[] { cluster.A, cluster.B })
-        {
-            using var client = app.CreateClient();
-            await Eventually.HoldsAsync(async () =>
-            {
-                using var health = await client.GetAsync("/health");
-                return health.StatusCode == status;
-            });
-        }
     }
 
     private static async Task<long> RedisNowAsync(ConnectionMultiplexer redis) =>

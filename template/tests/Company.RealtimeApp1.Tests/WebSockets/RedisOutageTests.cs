@@ -384,23 +384,10 @@ public sealed class RedisOutageTests
     private static async Task OutageAsync(RealtimeCluster cluster)
     {
         await cluster.Redis.StopAsync();
-        await HealthIsAsync(cluster, HttpStatusCode.ServiceUnavailable);
+        await cluster.HealthIsAsync(HttpStatusCode.ServiceUnavailable);
     }
 
-    private static Task RecoveredAsync(RealtimeCluster cluster) => HealthIsAsync(cluster, HttpStatusCode.OK);
-
-    private static async Task HealthIsAsync(RealtimeCluster cluster, HttpStatusCode status)
-    {
-        foreach (var app in new[] { cluster.A, cluster.B })
-        {
-            using var client = app.CreateClient();
-            await Eventually.HoldsAsync(async () =>
-            {
-                using var health = await client.GetAsync("/health");
-                return health.StatusCode == status;
-            });
-        }
-    }
+    private static Task RecoveredAsync(RealtimeCluster cluster) => cluster.HealthIsAsync(HttpStatusCode.OK);
 
     private static async Task<long> PublishAsync(RealtimeApplication app, TestUser sender, Guid org, string type)
     {
