@@ -338,6 +338,11 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         var versions = Regex.Matches(ReadText(outputDirectory, PackageVersions), @"<PackageVersion Include=""([^""]+)"" Version=""([^""]+)""").ToList();
         Assert.NotEmpty(versions);
         Assert.All(versions, version => Assert.Matches(@"^\d+\.\d+\.\d+$", version.Groups[2].Value));
+
+        // dotnet-ef is pinned to the EF Core the app uses (a plain `dotnet tool install dotnet-ef` takes the newest major).
+        var efCore = versions.Single(version => version.Groups[1].Value == "Microsoft.EntityFrameworkCore.Design").Groups[2].Value;
+        using var tools = JsonDocument.Parse(ReadText(outputDirectory, ".config/dotnet-tools.json"));
+        Assert.Equal(efCore, tools.RootElement.GetProperty("tools").GetProperty("dotnet-ef").GetProperty("version").GetString());
     }
 
     private static void AssertGeneratedFiles(string outputDirectory, bool includeTests, string database = "sqlite", bool redis = true, bool examples = true)
