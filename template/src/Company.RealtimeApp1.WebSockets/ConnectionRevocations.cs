@@ -3,8 +3,14 @@ using System.Text.Json.Serialization;
 
 namespace Company.RealtimeApp1.WebSockets;
 
-/// <summary>A withdrawn authority: the user's sockets (on one stream, or all of them) must close.</summary>
-public sealed record Revocation(Guid UserId, string? Stream, int CloseCode, string Reason);
+/// <summary>
+/// A withdrawn authority: the user's sockets (on one stream, or all of them) must close, but for those whose
+/// principal holds <see cref="StillValid"/>, the credential that replaced the withdrawn ones.
+/// </summary>
+public sealed record Revocation(Guid UserId, string? Stream, int CloseCode, string Reason, ValidCredential? StillValid = null);
+
+/// <summary>A claim only the credentials issued after a revocation carry (a digest of the user's new security stamp, say).</summary>
+public sealed record ValidCredential(string ClaimType, string ClaimValue);
 
 [JsonSerializable(typeof(Revocation))]
 internal sealed partial class RevocationJsonContext : JsonSerializerContext;
@@ -37,9 +43,18 @@ public sealed partial class ConnectionRevocations(
     /// <summary>The bus stream revocations travel on; no client can join it (stream names of clients are the consumers').</summary>
     public const string Stream = "$revocations";
 
-    /// <summary>Closes every socket of the user with 4001: their credentials changed, or they were disabled or deleted.</summary>
+    /// <summary>Closes every socket of the user with 4001: their sign-in was revoked, or they were disabled or deleted.</summary>
     public ValueTask RevokeUserAsync(Guid userId, string reason, CancellationToken cancellationToken = default) =>
         PublishAsync(new Revocation(userId, null, CloseCodes.Unauthorized, reason), cancellationToken);
+
+    /// <summary>
+    /// Closes with 4001 every socket of the user but those whose principal holds <paramref name="stillValid"/>: the
+    /// user's credentials changed, and whoever holds the new ones (the client that changed them) stays. The sockets
+    /// to close are told apart by what they hold, not by when the revocation arrives: over Redis it may reach an
+    /// instance after a socket was opened there with the new credentials.
+    /// </summary>
+    public ValueTask RevokeOtherCredentialsAsync(Guid userId, string reason, ValidCredential stillValid, CancellationToken cancellationToken = default) =>
+        PublishAsync(new Revocation(userId, null, CloseCodes.Unauthorized, reason, stillValid), cancellationToken);
 
     /// <summary>Closes the user's sockets on <paramref name="stream"/>, or on any stream under it, with 4003: they may no longer see it.</summary>
     public ValueTask RevokeStreamAsync(Guid userId, string stream, string reason, CancellationToken cancellationToken = default) =>
@@ -60,7 +75,8 @@ public sealed partial class ConnectionRevocations(
 
         foreach (var connection in registry.ForUser(revocation.UserId))
         {
-            if (revocation.Stream is null || connection.Streams.Any(stream => StreamNames.IsWithin(stream, revocation.Stream)))
+            if ((revocation.Stream is null || connection.Streams.Any(stream => StreamNames.IsWithin(stream, revocation.Stream)))
+                && !(revocation.StillValid is { } valid && connection.User.HasClaim(valid.ClaimType, valid.ClaimValue)))
             {
                 Log.Revoked(logger, connection.Id, revocation.UserId, revocation.CloseCode, revocation.Reason);
                 connection.Close(revocation.CloseCode, revocation.Reason);

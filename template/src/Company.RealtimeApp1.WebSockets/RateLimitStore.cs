@@ -8,6 +8,9 @@ namespace Company.RealtimeApp1.WebSockets;
 /// partition of a <see cref="PartitionedRateLimiter{TResource}"/> (<see cref="RateLimitPartition.Get{TKey}"/>),
 /// which replenishes it, as <see cref="RateLimitPartition.GetFixedWindowLimiter{TKey}"/> would.
 /// The ticket limit counts here; the app's other limits (<c>/token</c>'s) may too.
+/// Acquire from its limiters with <see cref="RateLimiter.AcquireAsync"/> (as the rate-limiting middleware and the
+/// partitioned limiters do): a shared store must ask it over the network, so a synchronous
+/// <see cref="RateLimiter.AttemptAcquire"/> of one of its limiters is always refused.
 /// </summary>
 public interface IRateLimitStore
 {

@@ -14,7 +14,7 @@ namespace Company.RealtimeApp1.WebSockets.Redis;
 /// </summary>
 internal sealed partial class RedisRateLimitStore(IConnectionMultiplexer redis, ILogger<RedisRateLimitStore> logger) : IRateLimitStore
 {
-    private const string KeyPrefix = "rate-limit:";
+    private const string KeyPrefix = "realtime:rate-limit:";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 
     // KEYS: the count of the partition's current window, which expires with the window. ARGV: the permit limit,

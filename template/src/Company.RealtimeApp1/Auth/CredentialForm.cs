@@ -39,7 +39,8 @@ internal static class CredentialForm
         {
             return (await request.ReadFormAsync(Limits, cancellationToken), null);
         }
-        catch (Exception exception) when (exception is InvalidDataException or BadHttpRequestException)
+        // A broken chunked body is an IOException of Kestrel's (a chunk size that overflows is not even a BadHttpRequestException).
+        catch (Exception exception) when (exception is InvalidDataException or IOException)
         {
             return (null, OAuthError.InvalidRequest("The request body is not a valid form or is too large."));
         }

@@ -35,10 +35,18 @@ internal sealed class RevokingUserManager(
             .Select(u => new { u.SecurityStamp, u.IsDisabled })
             .SingleOrDefaultAsync(CancellationToken);
         var result = await base.UpdateUserAsync(user);
-        if (result.Succeeded && before is not null && (before.SecurityStamp != user.SecurityStamp || (!before.IsDisabled && user.IsDisabled)))
+        if (result.Succeeded && before is not null && !before.IsDisabled && user.IsDisabled)
         {
             await refreshTokens.RevokeAllFamiliesAsync(user.Id, CancellationToken);
             await revocations.RevokeUserAsync(user.Id, "credentials changed", CancellationToken);
+        }
+        else if (result.Succeeded && before is not null && before.SecurityStamp != user.SecurityStamp)
+        {
+            // Tokens issued from now on carry the new stamp (POST /me/password answers one at once): their sockets
+            // stay, wherever and whenever the revocation reaches them.
+            await refreshTokens.RevokeAllFamiliesAsync(user.Id, CancellationToken);
+            await revocations.RevokeOtherCredentialsAsync(user.Id, "credentials changed",
+                new ValidCredential(TokenClaims.SecurityStamp, TokenClaims.DigestSecurityStamp(user.SecurityStamp)), CancellationToken);
         }
 
         return result;

@@ -139,4 +139,30 @@ public sealed class MalformedInputTests
         Assert.Equal(detail, problem.GetProperty("detail").GetString());
     }
 #endif
+
+    [Theory]
+    [InlineData("/token", "4\r\ngran\r\nnot-hex\r\n")]
+    [InlineData("/token", "ffffffffffffffffff\r\ngrant_type=password\r\n0\r\n\r\n")]
+    [InlineData("/token/revoke", "ffffffffffffffffff\r\ntoken=x\r\n0\r\n\r\n")]
+    [InlineData("/session", "4\r\nuser\r\nnot-hex\r\n")]
+    public async Task ABrokenChunkedFormIsInvalidRequestInDevelopment(string path, string chunked)
+    {
+        using var app = RealtimeApplication.With([], "Development");
+
+        var response = await RawHttp.SendAsync(app.ServerAddress, RawHttp.Request(
+            [
+                "POST " + path + " HTTP/1.1",
+                "Host: " + app.ServerAddress.Authority,
+                "Content-Type: application/x-www-form-urlencoded",
+                "Transfer-Encoding: chunked",
+                "Connection: close",
+            ],
+            Encoding.ASCII.GetBytes(chunked)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+        var error = JsonDocument.Parse(response.Body).RootElement;
+        Assert.Equal("invalid_request", error.GetProperty("error").GetString());
+        Assert.Equal("The request body is not a valid form or is too large.", error.GetProperty("error_description").GetString());
+        Assert.DoesNotContain(app.Logs.GetSnapshot(), record => record.Level >= LogLevel.Error);
+    }
 }

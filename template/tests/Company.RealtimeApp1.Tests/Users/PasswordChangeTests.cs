@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Company.RealtimeApp1.WebSockets;
 
 namespace Company.RealtimeApp1.Tests;
 
@@ -57,6 +58,54 @@ public sealed class PasswordChangeTests(RealtimeApplication app) : IClassFixture
         Assert.StartsWith("error=\"invalid_token\"", challenge.Parameter);
         using var oldRefresh = await app.PostTokenAsync(("grant_type", "refresh_token"), ("refresh_token", tokens.RefreshToken));
         Assert.Equal(("invalid_grant", "The refresh token is invalid, expired or revoked."), await oldRefresh.ReadOAuthErrorAsync());
+    }
+
+    /// <summary>
+    /// Over Redis, the change's revocation reaches each instance a round trip later, perhaps after the client opened a
+    /// socket there with its fresh token: the revocation tells the sockets to close by the credentials they hold, not
+    /// by when it arrives. Here the very revocation the change published is delivered again, late.
+    /// </summary>
+    [Fact]
+    public async Task ASocketOpenedWithTheFreshPairOutlivesTheChangesRevocationHoweverLateItArrives()
+    {
+        var heard = new List<Revocation>();
+        await using var recording = RealtimeApplication.With([], services: services => services.AddSingleton<IRevocationListener>(new RecordingListener(heard)));
+        var (userName, password) = await recording.CreateUniqueUserAsync();
+        var tokens = await recording.SignInAsync(userName, password);
+        await using var old = await recording.JoinedAsync(EchoConsumer.Path, tokens.AccessToken);
+        lock (heard)
+        {
+            heard.Clear(); // what making the user published
+        }
+
+        using var client = recording.CreateClient(tokens.AccessToken);
+        using var response = await client.PostAsync("/me/password", RealtimeApplication.Form(("current_password", password), ("new_password", NewPassword)));
+        var fresh = (await response.Content.ReadFromJsonAsync<TokenPair>())!;
+        Assert.Equal((4001, "credentials changed"), await old.ReceiveCloseAsync());
+        await using var socket = await recording.JoinedAsync(EchoConsumer.Path, fresh.AccessToken);
+
+        var revocation = Assert.Single(heard);
+        var registry = recording.Services.GetRequiredService<ConnectionRegistry>();
+        await Eventually.HoldsAsync(() => registry.ForUser(revocation.UserId).Count() == 1); // the old socket has gone
+        await recording.Services.GetRequiredService<StreamPublisher>()
+            .PublishAsync(ConnectionRevocations.Stream, revocation, RevocationJsonContext.Default.Revocation);
+
+        Assert.Equal(2, heard.Count); // the in-memory bus delivers as it publishes
+        var connection = Assert.Single(registry.ForUser(revocation.UserId));
+        Assert.False(connection.Closing.IsCancellationRequested, "The socket opened with the fresh token was closed.");
+        await socket.SendJsonAsync(new { type = "ping" });
+        await socket.ReceiveJsonAsync("pong");
+    }
+
+    private sealed class RecordingListener(List<Revocation> heard) : IRevocationListener
+    {
+        public void OnRevoked(Revocation revocation)
+        {
+            lock (heard)
+            {
+                heard.Add(revocation);
+            }
+        }
     }
 
     [Fact]

@@ -33,6 +33,14 @@ public sealed class RedisRateLimitTests
         await AssertTooManyRequestsAsync(onA, maxRetryAfter: 60);
         await AssertTooManyRequestsAsync(onB, maxRetryAfter: 60);
         Assert.DoesNotContain(await KeysAsync(cluster), key => key.Contains(userName, StringComparison.OrdinalIgnoreCase));
+        // Every count lives no longer than its window: nothing of a partition stays in Redis once it is idle.
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
+        var counts = (await KeysAsync(cluster)).Where(key => key.StartsWith("realtime:rate-limit:", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(counts);
+        foreach (var key in counts)
+        {
+            Assert.InRange((await redis.GetDatabase().KeyTimeToLiveAsync(key))!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
+        }
     }
 
     [Fact]
