@@ -217,7 +217,9 @@ internal sealed partial class ConsumerHost(
 
         // The parser took it, but a string that is not Unicode text would throw wherever it is read, in the
         // realtime layer or a consumer, and close the socket 1011: it is the client's error, answered here.
-        if (!UnicodeJson.IsValid(utf8))
+        // A text frame is valid UTF-8 already (else 1007), so only an escape can hide a lone surrogate: a
+        // message without a backslash, nearly every one, is not parsed a second time.
+        if (utf8.Span.Contains((byte)'\\') && !UnicodeJson.IsValid(utf8))
         {
             document.Dispose();
             context.SendError(ErrorCodes.InvalidJson, "The message is not valid JSON: a string in it is not Unicode text (a lone surrogate escape).");
