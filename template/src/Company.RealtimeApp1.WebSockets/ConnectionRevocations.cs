@@ -7,7 +7,7 @@ namespace Company.RealtimeApp1.WebSockets;
 /// A withdrawn authority: the user's sockets (on one stream, or all of them) must close, but for those whose
 /// principal holds <see cref="StillValid"/>, the credential that replaced the withdrawn ones.
 /// </summary>
-public sealed record Revocation(Guid UserId, string? Stream, int CloseCode, string Reason, ValidCredential? StillValid = null);
+public sealed record Revocation(Guid UserId, StreamId? Stream, int CloseCode, string Reason, ValidCredential? StillValid = null);
 
 /// <summary>A claim only the credentials issued after a revocation carry (a digest of the user's new security stamp, say).</summary>
 public sealed record ValidCredential(string ClaimType, string ClaimValue);
@@ -40,8 +40,8 @@ public sealed partial class ConnectionRevocations(
     private readonly IRevocationListener[] _listeners = [.. listeners];
     private int _stopped;
 
-    /// <summary>The bus stream revocations travel on; no client can join it (stream names of clients are the consumers').</summary>
-    public const string Stream = "$revocations";
+    /// <summary>The bus stream revocations travel on; no client can join it (the streams clients join are the consumers').</summary>
+    public static StreamId Stream { get; } = new("$revocations", "");
 
     /// <summary>Closes every socket of the user with 4001: their sign-in was revoked, or they were disabled or deleted.</summary>
     public ValueTask RevokeUserAsync(Guid userId, string reason, CancellationToken cancellationToken = default) =>
@@ -57,7 +57,7 @@ public sealed partial class ConnectionRevocations(
         PublishAsync(new Revocation(userId, null, CloseCodes.Unauthorized, reason, stillValid), cancellationToken);
 
     /// <summary>Closes the user's sockets on <paramref name="stream"/>, or on any stream under it, with 4003: they may no longer see it.</summary>
-    public ValueTask RevokeStreamAsync(Guid userId, string stream, string reason, CancellationToken cancellationToken = default) =>
+    public ValueTask RevokeStreamAsync(Guid userId, StreamId stream, string reason, CancellationToken cancellationToken = default) =>
         PublishAsync(new Revocation(userId, stream, CloseCodes.Forbidden, reason), cancellationToken);
 
     void IStreamSubscriber.Offer(StreamMessage message)
@@ -75,7 +75,7 @@ public sealed partial class ConnectionRevocations(
 
         foreach (var connection in registry.ForUser(revocation.UserId))
         {
-            if ((revocation.Stream is null || connection.Streams.Any(stream => StreamNames.IsWithin(stream, revocation.Stream)))
+            if ((revocation.Stream is null || connection.Streams.Any(stream => stream.IsWithin(revocation.Stream)))
                 && !(revocation.StillValid is { } valid && connection.User.HasClaim(valid.ClaimType, valid.ClaimValue)))
             {
                 Log.Revoked(logger, connection.Id, revocation.UserId, revocation.CloseCode, revocation.Reason);

@@ -44,13 +44,20 @@ internal sealed partial class ConsumerHost(
         context.Request.Headers.Authorization = default;
         var connection = new RealtimeConnection(socket, context.User, settings, metrics, logger);
         var consumer = ConsumerFactory<TConsumer>.Create(context.RequestServices, []);
-        var consumerContext = new ConsumerContext(connection, context, hub, bus, authority, ReadSince(context.Request));
+        var since = ReadSince(context.Request, out var sinceInvalid);
+        var consumerContext = new ConsumerContext(connection, context, hub, bus, authority, logger, since);
         // The welcome is queued before the connection is registered, so nothing (an expiry warning, a
         // broadcast) can overtake it; the send loop has not started, so a refused socket never sees it.
         var identity = connection.Identity;
         connection.TrySend(
             new WelcomeMessage(new WelcomeUser(identity.UserId.ToString(), identity.UserName), connection.Id, identity.ExpiresAt),
             RealtimeJsonContext.Default.WelcomeMessage);
+        if (sinceInvalid)
+        {
+            // Told after the welcome, and the socket goes on live (SPEC §3).
+            consumerContext.SendError(ErrorCodes.InvalidMessage, "'since' is the last message id seen: an integer of 0 or more.");
+        }
+
         var admitted = registry.TryAdd(connection, settings.MaxConnectionsPerUser)
             && await TryLeaseAsync(connection, settings.MaxConnectionsPerUser);
         if (!admitted)
@@ -253,8 +260,24 @@ internal sealed partial class ConsumerHost(
         }
     }
 
-    private static long? ReadSince(HttpRequest request) =>
-        long.TryParse(request.Query["since"], out var since) && since >= 0 ? since : null;
+    /// <summary>The <c>since</c> on the URL, if any; <paramref name="invalid"/> when one is there but is not an id.</summary>
+    private static long? ReadSince(HttpRequest request, out bool invalid)
+    {
+        var values = request.Query["since"];
+        invalid = false;
+        if (values.Count == 0)
+        {
+            return null;
+        }
+
+        if (values.Count == 1 && long.TryParse(values[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var since))
+        {
+            return since;
+        }
+
+        invalid = true;
+        return null;
+    }
 
     private static string Truncate(string text) => text.Length <= 64 ? text : text[..64] + "…";
 

@@ -10,13 +10,15 @@ public interface IMessageBus
 {
     ValueTask PublishAsync(StreamMessage message, CancellationToken cancellationToken = default);
 
-    ValueTask SubscribeAsync(string stream, CancellationToken cancellationToken = default);
+    ValueTask SubscribeAsync(StreamId stream, CancellationToken cancellationToken = default);
 
-    ValueTask UnsubscribeAsync(string stream, CancellationToken cancellationToken = default);
+    ValueTask UnsubscribeAsync(StreamId stream, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// True for a bus that can lose messages for a while (an outage of a shared server): sockets then note
-    /// where they stand when they join, so that the gap can be filled from the store (<see cref="StreamCatchUp"/>).
+    /// True for a bus that can lose messages for a while (an outage of a shared server) and that carries
+    /// several instances' messages, which may arrive out of order: a socket then reads where its stream's log
+    /// stands when it joins, so that it sees any gap after it and fills it from the store. False for a bus whose
+    /// messages arrive as they were stored, each once: a socket starts where the first one it receives stands.
     /// </summary>
     bool MayLoseMessages => false;
 }
@@ -30,7 +32,7 @@ internal sealed class InMemoryMessageBus(StreamHub hub) : IMessageBus
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask SubscribeAsync(string stream, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+    public ValueTask SubscribeAsync(StreamId stream, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 
-    public ValueTask UnsubscribeAsync(string stream, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+    public ValueTask UnsubscribeAsync(StreamId stream, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 }

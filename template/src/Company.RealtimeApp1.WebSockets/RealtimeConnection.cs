@@ -57,9 +57,9 @@ public sealed partial class RealtimeConnection
     public ConnectionIdentity Identity { get; private set; }
 
     /// <summary>The streams this connection has joined.</summary>
-    public IReadOnlyList<string> Streams => _streams;
+    public IReadOnlyList<StreamId> Streams => _streams;
 
-    private volatile string[] _streams = [];
+    private volatile StreamId[] _streams = [];
 
     /// <summary>Whether the client was already told its token is about to expire.</summary>
     internal bool ExpiryWarned { get; set; }
@@ -67,7 +67,7 @@ public sealed partial class RealtimeConnection
     /// <summary>Whether the connection holds a lease on its user's count (<see cref="IConnectionLeases"/>), to renew and release.</summary>
     internal volatile bool Leased;
 
-    internal void AddStream(string stream) => _streams = [.. _streams, stream];
+    internal void AddStream(StreamId stream) => _streams = [.. _streams, stream];
 
     /// <summary>Continues the connection under a newer access token of the same user (<c>auth.refresh</c>).</summary>
     internal void Refresh(ClaimsPrincipal user)

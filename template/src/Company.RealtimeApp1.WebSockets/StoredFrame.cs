@@ -31,18 +31,35 @@ public sealed class StoredFrame
     /// <summary>The largest the frame can be, whatever id and time it is stored with.</summary>
     public int WidestLength => Length(WidestIdLength, WidestTimeLength);
 
+    /// <summary>The message's <c>type</c>.</summary>
+    public required string Type { get; init; }
+
+    /// <summary>The content as the JSON object it was serialized to: what a store keeps, and gives back to <see cref="FromContent"/>.</summary>
+    public string Content => _members.IsEmpty ? "{}" : "{" + System.Text.Encoding.UTF8.GetString(_members.Span[1..]) + "}";
+
     /// <summary>
     /// A frame of type <paramref name="type"/> whose other members, after <c>id</c> and before <c>createdAt</c>, are
     /// those of <paramref name="content"/>, which must serialize to a JSON object.
     /// </summary>
     public static StoredFrame Create<T>(string type, T content, JsonTypeInfo<T> contentType)
     {
-        ArgumentException.ThrowIfNullOrEmpty(type);
         ArgumentNullException.ThrowIfNull(contentType);
-        var json = JsonSerializer.SerializeToUtf8Bytes(content, contentType);
+        return FromJson(type, JsonSerializer.SerializeToUtf8Bytes(content, contentType));
+    }
+
+    /// <summary>The frame of a stored message, from its type and the <see cref="Content"/> it was stored with.</summary>
+    public static StoredFrame FromContent(string type, string content)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        return FromJson(type, System.Text.Encoding.UTF8.GetBytes(content));
+    }
+
+    private static StoredFrame FromJson(string type, byte[] json)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(type);
         if (json.Length < 2 || json[0] != (byte)'{' || json[^1] != (byte)'}')
         {
-            throw new ArgumentException($"The content of a '{type}' message must serialize to a JSON object.", nameof(content));
+            throw new ArgumentException($"The content of a '{type}' message must be a JSON object.", nameof(json));
         }
 
         var head = new ArrayBufferWriter<byte>();
@@ -51,11 +68,11 @@ public sealed class StoredFrame
         head.Write(",\"id\":"u8);
         // "{}" has no members; "{...}" becomes ",..." by reusing its opening brace's place for the comma.
         json[0] = (byte)',';
-        return new StoredFrame(head.WrittenSpan.ToArray(), json.Length == 2 ? ReadOnlyMemory<byte>.Empty : json.AsMemory(0, json.Length - 1));
+        return new StoredFrame(head.WrittenSpan.ToArray(), json.Length == 2 ? ReadOnlyMemory<byte>.Empty : json.AsMemory(0, json.Length - 1)) { Type = type };
     }
 
     /// <summary>The frame as <paramref name="id"/> on <paramref name="stream"/>, created at <paramref name="createdAt"/>.</summary>
-    public StreamMessage ToMessage(string stream, long id, DateTimeOffset createdAt)
+    public StreamMessage ToMessage(StreamId stream, long id, DateTimeOffset createdAt)
     {
         Span<byte> idText = stackalloc byte[20];
         id.TryFormat(idText, out var idLength, provider: System.Globalization.CultureInfo.InvariantCulture);

@@ -25,16 +25,16 @@ public sealed class StreamPublisher(IMessageBus bus, IOptionsMonitor<RealtimeOpt
     /// connected now never sees it. Throws <see cref="MessageTooLargeException"/>, sending nothing, when the
     /// frame exceeds <c>WebSockets:MaxMessageBytes</c>.
     /// </summary>
-    public ValueTask PublishAsync<T>(string stream, T message, JsonTypeInfo<T> messageType, CancellationToken cancellationToken = default)
+    public ValueTask PublishAsync<T>(StreamId stream, T message, JsonTypeInfo<T> messageType, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(stream);
+        ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(messageType);
         var frame = JsonSerializer.SerializeToUtf8Bytes(message, messageType);
         var max = options.CurrentValue.MaxMessageBytes;
         if (frame.Length > max)
         {
             throw new MessageTooLargeException(
-                $"The message on '{stream}' is {frame.Length} bytes; a message may be at most {max} bytes ({Limit}).");
+                $"The message on '{stream.Name}' is {frame.Length} bytes; a message may be at most {max} bytes ({Limit}).");
         }
 
         return bus.PublishAsync(new StreamMessage(stream, NotStored, frame), cancellationToken);
@@ -42,17 +42,17 @@ public sealed class StreamPublisher(IMessageBus bus, IOptionsMonitor<RealtimeOpt
 
     /// <summary>
     /// The frame of a message about to be stored, measured with the widest id and time it could get. Throws
-    /// <see cref="MessageTooLargeException"/> (<paramref name="what"/> names the message in its text) when
-    /// it could exceed <c>WebSockets:MaxMessageBytes</c>: refuse it before it is stored, not when it is sent.
+    /// <see cref="MessageTooLargeException"/> when it could exceed <c>WebSockets:MaxMessageBytes</c>: refuse it
+    /// before it is stored, not when it is sent.
     /// </summary>
-    public StoredFrame PrepareStored<T>(string what, string type, T content, JsonTypeInfo<T> contentType)
+    public StoredFrame PrepareStored<T>(string type, T content, JsonTypeInfo<T> contentType)
     {
         var frame = StoredFrame.Create(type, content, contentType);
         var max = options.CurrentValue.MaxMessageBytes;
         if (frame.WidestLength > max)
         {
             throw new MessageTooLargeException(
-                $"The {what} would make a message of up to {frame.WidestLength} bytes; a message may be at most {max} bytes ({Limit}).");
+                $"The '{type}' message would be up to {frame.WidestLength} bytes; a message may be at most {max} bytes ({Limit}).");
         }
 
         return frame;

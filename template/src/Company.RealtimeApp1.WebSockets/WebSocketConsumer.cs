@@ -26,21 +26,23 @@ public abstract class WebSocketConsumer
 }
 
 /// <summary>What a consumer knows of its connection: who, which route, and how to talk back.</summary>
-public sealed class ConsumerContext
+public sealed partial class ConsumerContext
 {
     private readonly StreamHub _hub;
     private readonly IMessageBus _bus;
     private readonly ConnectionAuthorityChecks _authority;
+    private readonly ILogger _logger;
     private readonly List<StreamMembership> _streams = [];
 
     internal ConsumerContext(
-        RealtimeConnection connection, HttpContext httpContext, StreamHub hub, IMessageBus bus, ConnectionAuthorityChecks authority, long? since)
+        RealtimeConnection connection, HttpContext httpContext, StreamHub hub, IMessageBus bus, ConnectionAuthorityChecks authority, ILogger logger, long? since)
     {
         Connection = connection;
         HttpContext = httpContext;
         _hub = hub;
         _bus = bus;
         _authority = authority;
+        _logger = logger;
         Since = since;
     }
 
@@ -67,28 +69,15 @@ public sealed class ConsumerContext
     public CancellationToken Closing => Connection.Closing;
 
     /// <summary>
-    /// Joins <paramref name="stream"/>: from now on every message published to it reaches this client.
-    /// When the client connected with <c>since</c>, the stored messages after it are sent first. The
-    /// connection's authority is confirmed once it is on the stream; a connection that lost it is closed.
+    /// Joins <paramref name="stream"/>: from now on every message published to it reaches this client, stored
+    /// ones in position order, each once. When the client connected with <c>since</c>, the stored messages after
+    /// it are sent first (from <paramref name="history"/>), then <c>resumed</c>. The connection's authority is
+    /// confirmed once it is on the stream; a connection that lost it is closed.
     /// </summary>
-    public async ValueTask JoinAsync(string stream, IStreamHistory? history = null)
+    public async ValueTask JoinAsync(StreamId stream, IStreamHistory? history = null)
     {
-        ArgumentException.ThrowIfNullOrEmpty(stream);
-        history ??= NoHistory.Instance;
-
-        var membership = new StreamMembership(stream, Connection, history);
-        if (Since is { } since)
-        {
-            membership.BeginReplay();
-            membership.StartAfter(since);
-        }
-        else if (_bus.MayLoseMessages && history is not NoHistory)
-        {
-            // Where a catch-up after an outage of the bus would start: the stream's newest stored message,
-            // read before the socket is on the hub, so that no catch-up can find it without one.
-            membership.StartAfter(await history.LatestIdAsync(stream, Closing));
-        }
-
+        ArgumentNullException.ThrowIfNull(stream);
+        var membership = new StreamMembership(stream, Connection, history ?? NoHistory.Instance, _logger);
         _streams.Add(membership);
         Connection.AddStream(stream);
         _hub.Add(stream, membership);
@@ -100,9 +89,19 @@ public sealed class ConsumerContext
             return;
         }
 
-        if (Since is { } resumeAfter)
+        if (Since is { } since)
         {
-            await ReplayAsync(membership, resumeAfter);
+            await ReplayAsync([membership], since);
+        }
+        else if (_bus.MayLoseMessages && membership.IsStored)
+        {
+            // Read once the socket is subscribed: whatever is stored after it reaches this socket over the bus,
+            // or leaves a gap it sees and fills from the store.
+            membership.StartAfter(await membership.History.HeadAsync(stream, Closing));
+        }
+        else
+        {
+            membership.StartAtFirstMessage();
         }
     }
 
@@ -112,18 +111,8 @@ public sealed class ConsumerContext
     /// <summary>Replies with an <c>error</c> message; the socket stays open.</summary>
     public void SendError(string code, string detail) => Connection.TrySend(new ErrorMessage(code, detail), RealtimeJsonContext.Default.ErrorMessage);
 
-    /// <summary>Sends the stored messages after <paramref name="since"/> on every joined stream, then <c>resumed</c>.</summary>
-    internal async ValueTask ResumeAsync(long since)
-    {
-        var recovered = true;
-        foreach (var membership in _streams)
-        {
-            membership.BeginReplay();
-            recovered &= await membership.ReplayAsync(since, Closing);
-        }
-
-        Connection.TrySend(new ResumedMessage(recovered), RealtimeJsonContext.Default.ResumedMessage);
-    }
+    /// <summary>A <c>resume</c> on the open socket: what was stored after <paramref name="since"/> and this socket has not delivered, then <c>resumed</c>.</summary>
+    internal ValueTask ResumeAsync(long since) => ReplayAsync(_streams, since);
 
     internal async ValueTask LeaveAllAsync()
     {
@@ -136,10 +125,50 @@ public sealed class ConsumerContext
         _streams.Clear();
     }
 
-    private async ValueTask ReplayAsync(StreamMembership membership, long since)
+    /// <summary>
+    /// Replays each stream after <paramref name="since"/>, then tells the client how it went: <c>resumed</c>, or
+    /// <c>invalid_message</c> for a <c>since</c> past every stream's newest message (the socket goes on live).
+    /// A store that cannot be read closes the socket with 1012, so that the client tries again.
+    /// </summary>
+    private async ValueTask ReplayAsync(IReadOnlyList<StreamMembership> memberships, long since)
     {
-        var recovered = await membership.ReplayAsync(since, Closing);
-        Connection.TrySend(new ResumedMessage(recovered), RealtimeJsonContext.Default.ResumedMessage);
+        var recovered = true;
+        var beyondHead = false;
+        try
+        {
+            foreach (var membership in memberships)
+            {
+                var outcome = await membership.ReplayAsync(since, Closing);
+                recovered &= outcome == ReplayOutcome.Recovered;
+                beyondHead |= outcome == ReplayOutcome.BeyondHead;
+            }
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !Closing.IsCancellationRequested)
+        {
+            Log.ReplayFailed(_logger, exception, Connection.Id);
+            Connection.Close(CloseCodes.ServiceRestart, StreamMembership.CloseReason);
+            return;
+        }
+
+        if (beyondHead)
+        {
+            SendError(ErrorCodes.InvalidMessage, $"'since' is past the newest message ({since}): it is a message id from 0 to the stream's newest.");
+        }
+        else
+        {
+            Connection.TrySend(new ResumedMessage(recovered), RealtimeJsonContext.Default.ResumedMessage);
+        }
+
+        foreach (var membership in memberships)
+        {
+            membership.EndReplay();
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Could not replay stored messages to connection {ConnectionId}; closing it with 1012")]
+        public static partial void ReplayFailed(ILogger logger, Exception exception, string connectionId);
     }
 }
 

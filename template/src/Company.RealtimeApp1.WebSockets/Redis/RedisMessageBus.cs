@@ -21,7 +21,10 @@ internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, Stre
     public const string ChannelPrefix = "realtime:";
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
+    private readonly Dictionary<StreamId, Subscription> _subscriptions = [];
+
+    // Per stream, the newest stored message that could not be published: sent when Redis is back.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<StreamId, StreamMessage> _unsent = new();
 
     /// <summary>The id of a probe (<see cref="ProbeAsync"/>), which no stored or unstored message has.</summary>
     private const long ProbeId = -1;
@@ -29,14 +32,37 @@ internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, Stre
     /// <summary>What this instance's probes carry, so that it tells its own from the other instances'.</summary>
     private readonly byte[] _probeFrame = Guid.NewGuid().ToByteArray();
 
-    public static RedisChannel ChannelFor(string stream) => RedisChannel.Literal(ChannelPrefix + stream);
+    public static RedisChannel ChannelFor(StreamId stream) => RedisChannel.Literal(ChannelPrefix + stream.Name);
 
     public bool MayLoseMessages => true;
 
     public async ValueTask PublishAsync(StreamMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
-        await PublishEnvelopeAsync(message.Stream, RedisStreamEnvelope.Write(message));
+        if (!await PublishEnvelopeAsync(message.Stream, RedisStreamEnvelope.Write(message)) && message.Id != StreamPublisher.NotStored)
+        {
+            _unsent.AddOrUpdate(message.Stream, message, (_, known) => known.Id >= message.Id ? known : message);
+        }
+    }
+
+    /// <summary>
+    /// Publishes, per stream, the newest stored message that could not be published while Redis was away: a
+    /// subscriber on another instance that caught up before it was stored sees the gap it leaves, and fills it.
+    /// Returns how many streams had one.
+    /// </summary>
+    internal async Task<int> RepublishUnsentAsync()
+    {
+        var republished = 0;
+        foreach (var (stream, message) in _unsent.ToArray())
+        {
+            if (await PublishEnvelopeAsync(stream, RedisStreamEnvelope.Write(message)))
+            {
+                _unsent.TryRemove(new KeyValuePair<StreamId, StreamMessage>(stream, message));
+                republished++;
+            }
+        }
+
+        return republished;
     }
 
     /// <summary>
@@ -57,9 +83,9 @@ internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, Stre
         return heard.All(h => h);
     }
 
-    public async ValueTask SubscribeAsync(string stream, CancellationToken cancellationToken = default)
+    public async ValueTask SubscribeAsync(StreamId stream, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(stream);
+        ArgumentNullException.ThrowIfNull(stream);
         Subscription subscription;
         lock (_gate)
         {
@@ -78,9 +104,9 @@ internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, Stre
         await subscription.Ready.WaitAsync(cancellationToken);
     }
 
-    public async ValueTask UnsubscribeAsync(string stream, CancellationToken cancellationToken = default)
+    public async ValueTask UnsubscribeAsync(StreamId stream, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(stream);
+        ArgumentNullException.ThrowIfNull(stream);
         Subscription? leaving = null;
         lock (_gate)
         {
@@ -120,26 +146,29 @@ internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, Stre
         }
     }
 
-    private async Task PublishEnvelopeAsync(string stream, byte[] envelope)
+    /// <summary>True once Redis took the message; false when it could not be sent (Redis unreachable).</summary>
+    private async Task<bool> PublishEnvelopeAsync(StreamId stream, byte[] envelope)
     {
         if (!redis.IsConnected)
         {
-            Log.NotPublished(logger, stream, "not connected");
-            return;
+            Log.NotPublished(logger, stream.Name, "not connected");
+            return false;
         }
 
         try
         {
             await redis.GetSubscriber().PublishAsync(ChannelFor(stream), envelope);
+            return true;
         }
         catch (Exception exception) when (exception is RedisConnectionException or RedisTimeoutException)
         {
             // The outage is logged once by RedisOutageRecovery, not once per message; a probe just tries again.
-            Log.NotPublished(logger, stream, exception.GetType().Name);
+            Log.NotPublished(logger, stream.Name, exception.GetType().Name);
+            return false;
         }
     }
 
-    private void UnsubscribeFailed(string stream, Exception exception) => Log.UnsubscribeFailed(logger, stream, exception.GetType().Name);
+    private void UnsubscribeFailed(StreamId stream, Exception exception) => Log.UnsubscribeFailed(logger, stream.Name, exception.GetType().Name);
 
     private void Receive(Subscription subscription, ChannelMessage message)
     {
@@ -149,9 +178,10 @@ internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, Stre
             return;
         }
 
-        if (!RedisStreamEnvelope.TryRead(message.Message, out var received) || received.Stream != subscription.Stream)
+        // The envelope names its stream, checked against the subscription's: the stream itself is the subscription's, never read back.
+        if (!RedisStreamEnvelope.TryRead(message.Message, subscription.Stream, out var received))
         {
-            Log.Unreadable(logger, subscription.Stream);
+            Log.Unreadable(logger, subscription.Stream.Name);
             return;
         }
 
@@ -170,7 +200,7 @@ internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, Stre
     }
 
     /// <summary>This instance's one Redis subscription to one stream, and how many local subscribers share it.</summary>
-    private sealed class Subscription(string stream, RedisMessageBus bus)
+    private sealed class Subscription(StreamId stream, RedisMessageBus bus)
     {
         private static readonly TimeSpan ConfirmTimeout = TimeSpan.FromSeconds(2);
         private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(250);
@@ -178,7 +208,7 @@ internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, Stre
         private Task<ChannelMessageQueue>? _queue;
         private TaskCompletionSource? _probe;
 
-        public string Stream { get; } = stream;
+        public StreamId Stream { get; } = stream;
 
         public int Count { get; set; }
 
@@ -279,16 +309,18 @@ internal static class RedisStreamEnvelope
 
     public static byte[] Write(StreamMessage message)
     {
-        var streamLength = Encoding.UTF8.GetByteCount(message.Stream);
+        var name = message.Stream.Name;
+        var streamLength = Encoding.UTF8.GetByteCount(name);
         var envelope = new byte[HeaderLength + streamLength + message.Frame.Length];
         BinaryPrimitives.WriteInt64BigEndian(envelope, message.Id);
         BinaryPrimitives.WriteInt32BigEndian(envelope.AsSpan(sizeof(long)), streamLength);
-        Encoding.UTF8.GetBytes(message.Stream, envelope.AsSpan(HeaderLength, streamLength));
+        Encoding.UTF8.GetBytes(name, envelope.AsSpan(HeaderLength, streamLength));
         message.Frame.Span.CopyTo(envelope.AsSpan(HeaderLength + streamLength));
         return envelope;
     }
 
-    public static bool TryRead(RedisValue value, out StreamMessage message)
+    /// <summary>The message in <paramref name="value"/>, if it is an envelope of <paramref name="stream"/>'s.</summary>
+    public static bool TryRead(RedisValue value, StreamId stream, out StreamMessage message)
     {
         message = null!;
         var envelope = (byte[]?)value;
@@ -299,13 +331,26 @@ internal static class RedisStreamEnvelope
 
         var id = BinaryPrimitives.ReadInt64BigEndian(envelope);
         var streamLength = BinaryPrimitives.ReadInt32BigEndian(envelope.AsSpan(sizeof(long)));
-        if (streamLength < 0 || streamLength > envelope.Length - HeaderLength)
+        if (streamLength < 0 || streamLength > envelope.Length - HeaderLength
+            || !IsName(envelope.AsSpan(HeaderLength, streamLength), stream.Name))
         {
             return false;
         }
 
-        var stream = Encoding.UTF8.GetString(envelope, HeaderLength, streamLength);
         message = new StreamMessage(stream, id, envelope.AsMemory(HeaderLength + streamLength));
         return true;
+    }
+
+    private static bool IsName(ReadOnlySpan<byte> utf8, string name)
+    {
+        var length = Encoding.UTF8.GetByteCount(name);
+        if (length != utf8.Length)
+        {
+            return false;
+        }
+
+        var buffer = length <= 256 ? stackalloc byte[length] : new byte[length];
+        Encoding.UTF8.GetBytes(name, buffer);
+        return buffer.SequenceEqual(utf8);
     }
 }

@@ -4,11 +4,11 @@ using StackExchange.Redis;
 namespace Company.RealtimeApp1.WebSockets.Redis;
 
 /// <summary>
-/// Losing Redis for a while loses nothing (SPEC §4). When a connection to Redis fails, this instance's sockets
-/// hold live messages back (<see cref="StreamCatchUp.Interrupt"/>); publishing goes on storing meanwhile.
-/// When every connection is restored and each subscription hears again (StackExchange.Redis resubscribes by
-/// itself; <see cref="RedisMessageBus.ProbeAsync"/> confirms it), the open connections are re-checked and
-/// each socket gets what was stored meanwhile (<see cref="StreamCatchUp.CatchUpAsync"/>). The outage and the
+/// Losing Redis for a while loses nothing (SPEC §4): publishing goes on storing meanwhile. When every connection
+/// is restored and each subscription hears again (StackExchange.Redis resubscribes by itself;
+/// <see cref="RedisMessageBus.ProbeAsync"/> confirms it), what this instance stored but could not publish is
+/// published (<see cref="RedisMessageBus.RepublishUnsentAsync"/>), the open connections are re-checked, and
+/// each socket reads what was stored meanwhile (<see cref="StreamCatchUp.CatchUpAsync"/>). The outage and the
 /// recovery are logged once each, with the endpoint only: the connection string may hold a password.
 /// As soon as commands reach Redis again, every instance writes its connection leases back (a Redis that restarts
 /// empty has lost them), so that <see cref="RealtimeOptions.MaxConnectionsPerUser"/> holds through the outage
@@ -64,8 +64,6 @@ internal sealed partial class RedisOutageRecovery(
             await foreach (var _ in _restored.Reader.ReadAllAsync(stoppingToken))
             {
                 var heard = await bus.ProbeAsync(ProbeTimeout, stoppingToken);
-                // Taken before the check: an outage that begins after it is a newer interruption, which this catch-up leaves alone.
-                var epoch = catchUp.Epoch;
                 if (IsDown)
                 {
                     // Lost again meanwhile: the next restore catches up on both gaps at once.
@@ -77,9 +75,12 @@ internal sealed partial class RedisOutageRecovery(
                     Log.NotHeard(logger, ProbeTimeout.TotalSeconds);
                 }
 
-                var caughtUp = await catchUp.CatchUpAsync(epoch, stoppingToken);
+                // What this instance stored but could not publish reaches the other instances now: their sockets
+                // see the gap it leaves even if nothing is published after it, and fill it from the store.
+                var republished = await bus.RepublishUnsentAsync();
+                var catchingUp = await catchUp.CatchUpAsync(stoppingToken);
                 Log.Recovered(logger, redis.GetEndPoints().FirstOrDefault()?.ToString(),
-                    (DateTime.UtcNow - _lostAt).TotalSeconds, caughtUp.Memberships, caughtUp.Closed);
+                    (DateTime.UtcNow - _lostAt).TotalSeconds, catchingUp, republished);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -107,7 +108,6 @@ internal sealed partial class RedisOutageRecovery(
         }
 
         Log.Lost(logger, failure.EndPoint?.ToString(), failure.FailureType);
-        catchUp.Interrupt();
     }
 
     /// <summary>
@@ -122,7 +122,6 @@ internal sealed partial class RedisOutageRecovery(
         }
 
         Log.Lost(logger, redis.GetEndPoints().FirstOrDefault()?.ToString(), ConnectionFailureType.UnableToConnect);
-        catchUp.Interrupt();
         _ = Task.Run(async () =>
         {
             using var poll = new PeriodicTimer(StartPollInterval);
@@ -167,8 +166,8 @@ internal sealed partial class RedisOutageRecovery(
         [LoggerMessage(1, LogLevel.Warning, "Lost the connection to Redis at {EndPoint}: {FailureType}. Messages are stored meanwhile; open sockets get them when it returns")]
         public static partial void Lost(ILogger logger, string? endPoint, ConnectionFailureType failureType);
 
-        [LoggerMessage(2, LogLevel.Information, "Reconnected to Redis at {EndPoint} after {Seconds:0.0} s: {Memberships} socket memberships caught up from the store, {Closed} closed with 1012")]
-        public static partial void Recovered(ILogger logger, string? endPoint, double seconds, int memberships, int closed);
+        [LoggerMessage(2, LogLevel.Information, "Reconnected to Redis at {EndPoint} after {Seconds:0.0} s: {Memberships} socket memberships catching up from the store, {Republished} streams' newest unpublished messages published")]
+        public static partial void Recovered(ILogger logger, string? endPoint, double seconds, int memberships, int republished);
 
         [LoggerMessage(3, LogLevel.Warning, "A Redis subscription was not heard again within {Seconds} s of reconnecting; catching up regardless")]
         public static partial void NotHeard(ILogger logger, double seconds);

@@ -1,10 +1,11 @@
+using Company.RealtimeApp1.Data;
 using Company.RealtimeApp1.WebSockets;
 
 namespace Company.RealtimeApp1.Consumers;
 
 /// <summary><c>/ws/notifications</c>: each user receives their own notifications, and nothing else.</summary>
-public sealed class NotificationConsumer(UserNotifications notifications) : WebSocketConsumer
+public sealed class NotificationConsumer(StreamStore store) : WebSocketConsumer
 {
     public override ValueTask OnConnectedAsync(ConsumerContext context) =>
-        context.JoinAsync(new NotificationStream(context.UserId).Name, notifications);
+        context.JoinAsync(UserNotifications.StreamOf(context.UserId), store);
 }

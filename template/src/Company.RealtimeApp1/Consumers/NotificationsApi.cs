@@ -61,9 +61,8 @@ internal static class NotificationsApi
             errors["body"] = ["A body of at most 4000 characters is required."];
         }
 
-        // The recipient is checked by the insert itself (its foreign key): a valid send costs no query of its
-        // own. An invalid one is checked here, so that its answer names every error at once.
-        if (request.UserId is not { } userId || (errors.Count > 0 && !await UserExists(db, userId, cancellationToken)))
+        // The stream log holds any stream's messages, with no key to a user: the recipient is checked here.
+        if (request.UserId is not { } userId || !await UserExists(db, userId, cancellationToken))
         {
             errors["userId"] = [UnknownUser];
         }
@@ -82,10 +81,6 @@ internal static class NotificationsApi
         {
             return PublishedMessageLimit.TooLarge(exception);
         }
-        catch (Exception exception) when (DatabaseErrors.IsMissingReference(exception))
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = [UnknownUser] });
-        }
     }
 
     private const string UnknownUser = "No user has this id.";
@@ -102,26 +97,52 @@ internal static class NotificationsApi
         }
 
         var userId = CallerId(user);
-        var stored = await db.Set<Notification>().AsNoTracking()
-            .Where(n => n.UserId == userId && n.Id > (since ?? 0))
-            .OrderBy(n => n.Id)
+        var stream = UserNotifications.StreamOf(userId).Name;
+        var page = await db.Set<StreamLogEntry>().AsNoTracking()
+            .Where(e => e.Stream == stream && e.Position > (since ?? 0))
+            .OrderBy(e => e.Position)
             .Take(limit ?? DefaultPageSize)
+            .Select(e => new
+            {
+                e.Position,
+                e.Content,
+                e.CreatedAt,
+                ReadAt = db.Set<NotificationRead>().Where(r => r.UserId == userId && r.Position == e.Position).Select(r => (DateTime?)r.ReadAt).FirstOrDefault(),
+            })
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(stored.Select(n => new StoredNotification(
-            n.Id, n.Title, n.Body, StoredMessage.DataFromText(n.Data), StoredMessage.Utc(n.CreatedAt),
-            n.ReadAt is { } readAt ? StoredMessage.Utc(readAt) : null)).ToList());
+        return TypedResults.Ok(page.Select(n =>
+        {
+            var content = JsonSerializer.Deserialize(n.Content, ConsumersJsonContext.Default.NotificationContent)!;
+            return new StoredNotification(
+                n.Position, content.Title, content.Body, content.Data, StoredMessage.Utc(n.CreatedAt), n.ReadAt is { } readAt ? StoredMessage.Utc(readAt) : null);
+        }).ToList());
     }
 
     private static async Task<Results<NoContent, NotFound>> MarkReadAsync(
         long id, ClaimsPrincipal user, AppDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
         var userId = CallerId(user);
-        var now = time.GetUtcNow().UtcDateTime;
+        var stream = UserNotifications.StreamOf(userId).Name;
         // Someone else's notification is answered like a missing one: ids reveal nothing.
-        var updated = await db.Set<Notification>()
-            .Where(n => n.Id == id && n.UserId == userId)
-            .ExecuteUpdateAsync(n => n.SetProperty(x => x.ReadAt, x => x.ReadAt ?? now), cancellationToken);
-        return updated == 1 ? TypedResults.NoContent() : TypedResults.NotFound();
+        if (!await db.Set<StreamLogEntry>().AnyAsync(e => e.Stream == stream && e.Position == id, cancellationToken))
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (!await db.Set<NotificationRead>().AnyAsync(r => r.UserId == userId && r.Position == id, cancellationToken))
+        {
+            db.Add(new NotificationRead { UserId = userId, Position = id, ReadAt = time.GetUtcNow().UtcDateTime });
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException)
+            {
+                // Marked read at the same moment by another request: read is read.
+            }
+        }
+
+        return TypedResults.NoContent();
     }
 
     private static Guid CallerId(ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(TokenClaims.Subject)!);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Company.RealtimeApp1.Data;
 using Company.RealtimeApp1.Organizations;
 using Company.RealtimeApp1.WebSockets;
 
@@ -8,14 +9,14 @@ namespace Company.RealtimeApp1.Consumers;
 /// <c>/ws/events/{orgId}</c>: members receive their organization's events and may <c>publish</c> one.
 /// Membership was checked at the handshake by the <c>OrganizationMember</c> policy.
 /// </summary>
-public sealed class OrganizationEventsConsumer(OrganizationEvents events) : WebSocketConsumer
+public sealed class OrganizationEventsConsumer(OrganizationEvents events, StreamStore store) : WebSocketConsumer
 {
     private Guid _organizationId;
 
     public override ValueTask OnConnectedAsync(ConsumerContext context)
     {
         _organizationId = Guid.Parse((string)context.RouteValues["orgId"]!);
-        return context.JoinAsync(new OrganizationStream(_organizationId).Name, events);
+        return context.JoinAsync(OrganizationStream.For(_organizationId), store);
     }
 
     public override async ValueTask<bool> OnMessageAsync(ConsumerContext context, IncomingMessage message)

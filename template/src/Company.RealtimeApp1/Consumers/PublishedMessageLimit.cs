@@ -18,7 +18,7 @@ public sealed record MessageTooLargeError(string Error, string Detail)
 /// <summary>
 /// The HTTP side of the size rule of published messages: request bodies of the publishing endpoints are
 /// read up to <c>WebSockets:MaxMessageBytes</c>, and a <see cref="MessageTooLargeException"/> (thrown by
-/// the stored-stream path, <see cref="Data.StoredStream{TEntity, TContent}"/>) is answered with a <c>413</c>.
+/// the stored-stream path, <see cref="Data.StreamStore.AppendAsync"/>) is answered with a <c>413</c>.
 /// </summary>
 public sealed class PublishedMessageLimit(IOptionsMonitor<RealtimeOptions> options, IOptions<HttpJsonOptions> json)
 {

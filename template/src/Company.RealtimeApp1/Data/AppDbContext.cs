@@ -52,6 +52,22 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             token.HasOne(t => t.Family).WithMany().HasForeignKey(t => t.FamilyId).OnDelete(DeleteBehavior.Cascade);
         });
 
+        // The log every stored stream shares, and each stream's newest position (StreamStore).
+        builder.Entity<StreamLogEntry>(entry =>
+        {
+            entry.ToTable("StreamMessages");
+            entry.HasKey(e => new { e.Stream, e.Position });
+            entry.Property(e => e.Stream).HasMaxLength(StreamStore.MaxStreamNameLength);
+            entry.Property(e => e.Type).HasMaxLength(StreamStore.MaxTypeLength);
+        });
+
+        builder.Entity<StreamHead>(head =>
+        {
+            head.ToTable("StreamHeads");
+            head.HasKey(h => h.Stream);
+            head.Property(h => h.Stream).HasMaxLength(StreamStore.MaxStreamNameLength);
+        });
+
         // Each feature's own entities (a consumer's stored messages, say) are configured next to them.
         builder.ApplyConfigurationsFromAssembly(typeof(AppDbContext).Assembly);
     }

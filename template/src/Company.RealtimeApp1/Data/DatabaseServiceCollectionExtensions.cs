@@ -8,7 +8,7 @@ internal static class DatabaseServiceCollectionExtensions
 {
     public const string ConnectionStringName = "Default";
 
-    /// <summary>The EF Core context, the store of its stream messages, and a health check that the database answers.</summary>
+    /// <summary>The EF Core context, the log of stored streams, and a health check that the database answers.</summary>
     public static IServiceCollection AddDatabase(this IServiceCollection services)
     {
         // Pooled: a handshake or a publish borrows a context instead of building one.
@@ -21,8 +21,7 @@ internal static class DatabaseServiceCollectionExtensions
             // app with none yet is not worth a warning at every start.
             options.ConfigureWarnings(warnings => warnings.Ignore(CoreEventId.NoEntityTypeConfigurationsWarning));
         });
-        services.AddStreamStore<AppDbContext>();
-        services.AddSingleton<StoredStreamServices>();
+        services.AddStreamStore();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return services;
     }

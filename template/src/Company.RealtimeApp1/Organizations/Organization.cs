@@ -10,7 +10,4 @@ public sealed class Organization
     public required string Name { get; set; }
 
     public List<Membership> Members { get; } = [];
-
-    /// <summary>Events up to this id were dropped from the bounded history; a client that saw less cannot fully catch up.</summary>
-    public long EventsTrimmedThrough { get; set; }
 }

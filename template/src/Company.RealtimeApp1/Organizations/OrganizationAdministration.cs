@@ -133,7 +133,7 @@ internal sealed partial class OrganizationAdministration(AppDbContext db, UserMa
             // The handshake checked membership once; sockets opened before the removal are closed here. The
             // removal is committed, so the revocation goes out even if the caller gives up now.
             await revocations.RevokeStreamAsync(
-                userId, new OrganizationStream(organizationId).Name, OrganizationStreamAuthority.Withdrawn, CancellationToken.None);
+                userId, OrganizationStream.For(organizationId), OrganizationStreamAuthority.Withdrawn, CancellationToken.None);
         }
 
         return removed;

@@ -22,10 +22,10 @@ internal sealed class OrganizationStreamAuthority(IServiceScopeFactory scopes, A
             foreach (var stream in connection.Streams)
             {
                 // Just after a handshake, a membership the cache remembers will do: removing it clears the entry.
-                if (OrganizationStream.TryReadWithin(stream, out var within)
-                    && !(recheck == AuthorityRecheck.Joined && cache.IsRememberedMember(connection.Identity.UserId, within.OrganizationId)))
+                if (OrganizationStream.OrganizationOf(stream) is { } organization
+                    && !(recheck == AuthorityRecheck.Joined && cache.IsRememberedMember(connection.Identity.UserId, organization)))
                 {
-                    relied.Add((connection, within.OrganizationId));
+                    relied.Add((connection, organization));
                 }
             }
         }

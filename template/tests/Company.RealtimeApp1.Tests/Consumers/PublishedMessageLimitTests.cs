@@ -35,7 +35,7 @@ public sealed class PublishedMessageLimitTests(RealtimeApplication app) : IClass
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType?.ToString());
         Assert.Equal(
-            """{"error":"message_too_large","detail":"The event would make a message of up to 65537 bytes; a message may be at most 65536 bytes (WebSockets:MaxMessageBytes)."}""",
+            """{"error":"message_too_large","detail":"The 'org.event' message would be up to 65537 bytes; a message may be at most 65536 bytes (WebSockets:MaxMessageBytes)."}""",
             await response.Content.ReadAsStringAsync());
         await AssertNoEventStoredAsync(app, org.Id, member);
     }
@@ -72,7 +72,7 @@ public sealed class PublishedMessageLimitTests(RealtimeApplication app) : IClass
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal(
-            """{"error":"message_too_large","detail":"The notification would make a message of up to 65537 bytes; a message may be at most 65536 bytes (WebSockets:MaxMessageBytes)."}""",
+            """{"error":"message_too_large","detail":"The 'notification' message would be up to 65537 bytes; a message may be at most 65536 bytes (WebSockets:MaxMessageBytes)."}""",
             await response.Content.ReadAsStringAsync());
         Assert.Equal("[]", await app.CreateClient(recipient.Token).GetStringAsync("/api/notifications"));
         await using var socket = await app.ConnectAsync("/ws/notifications?since=0", recipient.Token);
@@ -170,7 +170,7 @@ public sealed class PublishedMessageLimitTests(RealtimeApplication app) : IClass
 
         Assert.Equal("invalid_message", error.GetProperty("code").GetString());
         Assert.Equal(
-            $"The event would make a message of up to {frameBytes} bytes; a message may be at most 65536 bytes (WebSockets:MaxMessageBytes).",
+            $"The 'org.event' message would be up to {frameBytes} bytes; a message may be at most 65536 bytes (WebSockets:MaxMessageBytes).",
             error.GetProperty("detail").GetString());
         await AssertOpenAsync(socket);
         await AssertNoEventStoredAsync(app, org.Id, member);

@@ -1,0 +1,396 @@
+namespace Company.RealtimeApp1.WebSockets;
+
+/// <summary>How a replay from the store went: what <c>resumed</c> tells the client.</summary>
+internal enum ReplayOutcome
+{
+    /// <summary>Every stored message after <c>since</c> was sent: nothing is missing.</summary>
+    Recovered,
+
+    /// <summary>Messages right after <c>since</c> were trimmed from the history: the client missed some for good.</summary>
+    NotRecovered,
+
+    /// <summary><c>since</c> is past the stream's newest message: no client could have seen it.</summary>
+    BeyondHead,
+}
+
+/// <summary>
+/// One socket on one stream. A stored message is delivered in position order, each once: one that arrives
+/// before those ahead of it (from another instance, or after the bus lost some) is held back while they
+/// arrive or are read from the store, and a socket whose gap cannot be filled (trimmed, or the store fails)
+/// is closed with 1012 so that its client resumes with <c>since</c>. While a replay from the store runs,
+/// live messages are held back and released after it, less those it already sent. A message that is not
+/// stored (position 0) goes out at once.
+/// </summary>
+internal sealed partial class StreamMembership(StreamId stream, RealtimeConnection connection, IStreamHistory history, ILogger logger)
+    : IStreamSubscriber
+{
+    /// <summary>The close reason of a socket whose gap could not be filled: what its client should do.</summary>
+    public const string CloseReason = "messages were missed; reconnect with since";
+
+    /// <summary>
+    /// How long a message that arrived early waits for those ahead of it before they are read from the store:
+    /// messages from two instances cross within milliseconds, and a read per socket is what this avoids.
+    /// </summary>
+    internal static readonly TimeSpan GapWait = TimeSpan.FromMilliseconds(250);
+
+    private const long NotStarted = -1;
+
+    private readonly Lock _gate = new();
+
+    // The newest position this socket has delivered, or was told it need not (it joined after it).
+    private long _delivered = NotStarted;
+
+    // Positions up to this one were stored before the socket joined: a `resume` on the open socket may send them.
+    private long _joinedAfter = NotStarted;
+
+    // Over a bus that delivers each stored message once and in order, the socket starts at the first one it gets.
+    private bool _startsAtFirst;
+    private bool _replaying;
+    private bool _filling;
+    private bool _fillAgain;
+    private SortedList<long, StreamMessage>? _held;
+
+    public StreamId Stream { get; } = stream;
+
+    public RealtimeConnection Connection { get; } = connection;
+
+    public IStreamHistory History { get; } = history;
+
+    /// <summary>Whether the stream has a log to catch up from.</summary>
+    public bool IsStored => History is not NoHistory;
+
+    public void Offer(StreamMessage message)
+    {
+        if (message.Id == StreamPublisher.NotStored)
+        {
+            Connection.TrySend(message.Frame);
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_delivered == NotStarted && _startsAtFirst)
+            {
+                _delivered = _joinedAfter = message.Id - 1;
+            }
+
+            if (_delivered != NotStarted && message.Id <= _delivered)
+            {
+                return;
+            }
+
+            if (_delivered != NotStarted && !_replaying && message.Id == _delivered + 1 && _held is not { Count: > 0 })
+            {
+                Send(message);
+                return;
+            }
+
+            Hold(message);
+            if (_delivered != NotStarted && !_replaying && ReleaseHeld())
+            {
+                RequestFill(afterGapWait: true);
+            }
+        }
+    }
+
+    /// <summary>Starts after position <paramref name="head"/>, read once the socket was subscribed: what follows it is this socket's.</summary>
+    public void StartAfter(long head)
+    {
+        lock (_gate)
+        {
+            _delivered = _joinedAfter = head;
+            if (ReleaseHeld())
+            {
+                RequestFill(afterGapWait: true);
+            }
+        }
+    }
+
+    /// <summary>Starts at the first stored message that arrives (or arrived while joining): for a bus that neither loses nor reorders.</summary>
+    public void StartAtFirstMessage()
+    {
+        lock (_gate)
+        {
+            if (_held is { Count: > 0 } held)
+            {
+                _delivered = _joinedAfter = held.Keys[0] - 1;
+                ReleaseHeld();
+            }
+            else
+            {
+                _startsAtFirst = true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends what is stored after <paramref name="since"/>: from the store, on a socket that has not started yet
+    /// (live messages are held back until <see cref="EndReplay"/>); on an open one, only what was stored before
+    /// it joined, since it delivers, or has delivered, everything after. Throws when the store cannot be read.
+    /// </summary>
+    public async ValueTask<ReplayOutcome> ReplayAsync(long since, CancellationToken cancellationToken)
+    {
+        if (!IsStored)
+        {
+            return ReplayOutcome.NotRecovered;
+        }
+
+        long joinedAfter;
+        lock (_gate)
+        {
+            if (_delivered == NotStarted)
+            {
+                _replaying = true;
+                _startsAtFirst = false;
+                _delivered = _joinedAfter = since;
+                joinedAfter = NotStarted;
+            }
+            else
+            {
+                joinedAfter = _joinedAfter;
+            }
+        }
+
+        return joinedAfter == NotStarted
+            ? await ReplayFromAsync(since, cancellationToken)
+            : await ReplayBeforeJoinAsync(since, joinedAfter, cancellationToken);
+    }
+
+    /// <summary>Ends a replay: releases what was held back, less what the replay sent.</summary>
+    public void EndReplay()
+    {
+        lock (_gate)
+        {
+            if (!_replaying)
+            {
+                return;
+            }
+
+            _replaying = false;
+            if (ReleaseHeld())
+            {
+                RequestFill(afterGapWait: true);
+            }
+        }
+    }
+
+    /// <summary>The bus may have lost messages (it was down): reads what was stored after the last delivered one, and sends it.</summary>
+    public void CatchUp()
+    {
+        lock (_gate)
+        {
+            if (_delivered != NotStarted && !_replaying && IsStored)
+            {
+                RequestFill(afterGapWait: false);
+            }
+        }
+    }
+
+    private async ValueTask<ReplayOutcome> ReplayFromAsync(long since, CancellationToken cancellationToken)
+    {
+        var outcome = ReplayOutcome.Recovered;
+        var any = false;
+        await foreach (var message in History.ReadAsync(Stream, since, cancellationToken))
+        {
+            lock (_gate)
+            {
+                if (!any && message.Id > since + 1)
+                {
+                    // The history no longer starts right after `since`: the client is told, and goes on from here.
+                    outcome = ReplayOutcome.NotRecovered;
+                    _delivered = _joinedAfter = message.Id - 1;
+                }
+
+                any = true;
+                if (message.Id == _delivered + 1)
+                {
+                    Send(message);
+                }
+            }
+        }
+
+        if (!any && await History.HeadAsync(Stream, cancellationToken) is var head && since > head)
+        {
+            // The socket goes on live from the newest message; any held back meanwhile were taken for
+            // delivered, being at or below `since`: the gap they leave is filled from the store.
+            lock (_gate)
+            {
+                _delivered = _joinedAfter = head;
+            }
+
+            return ReplayOutcome.BeyondHead;
+        }
+
+        return outcome;
+    }
+
+    private async ValueTask<ReplayOutcome> ReplayBeforeJoinAsync(long since, long joinedAfter, CancellationToken cancellationToken)
+    {
+        if (since >= joinedAfter)
+        {
+            // Everything after `since` is this socket's to deliver, in order, and it does: nothing to send twice.
+            long delivered;
+            lock (_gate)
+            {
+                delivered = _delivered;
+            }
+
+            return since > delivered && since > await History.HeadAsync(Stream, cancellationToken)
+                ? ReplayOutcome.BeyondHead
+                : ReplayOutcome.Recovered;
+        }
+
+        var sent = 0L;
+        await foreach (var message in History.ReadAsync(Stream, since, cancellationToken))
+        {
+            if (message.Id > joinedAfter)
+            {
+                break;
+            }
+
+            Connection.TrySend(message.Frame);
+            sent++;
+        }
+
+        lock (_gate)
+        {
+            _joinedAfter = Math.Min(_joinedAfter, since);
+        }
+
+        // The log is contiguous: all of (since, joinedAfter] or something was trimmed.
+        return sent == joinedAfter - since ? ReplayOutcome.Recovered : ReplayOutcome.NotRecovered;
+    }
+
+    private void Hold(StreamMessage message)
+    {
+        _held ??= [];
+        _held.TryAdd(message.Id, message);
+    }
+
+    /// <summary>Sends the held messages that are next in line; true when some remain, behind a gap.</summary>
+    private bool ReleaseHeld()
+    {
+        if (_held is not { } held)
+        {
+            return false;
+        }
+
+        while (held.Count > 0)
+        {
+            var next = held.Values[0];
+            if (next.Id > _delivered + 1)
+            {
+                return true;
+            }
+
+            held.RemoveAt(0);
+            if (next.Id == _delivered + 1)
+            {
+                Send(next);
+            }
+        }
+
+        _held = null;
+        return false;
+    }
+
+    private void RequestFill(bool afterGapWait)
+    {
+        if (_filling)
+        {
+            _fillAgain = true;
+            return;
+        }
+
+        _filling = true;
+        _ = FillAsync(afterGapWait);
+    }
+
+    /// <summary>Reads what is missing from the store and sends it in order; closes the socket with 1012 when it cannot.</summary>
+    private async Task FillAsync(bool afterGapWait)
+    {
+        var closing = Connection.Closing;
+        try
+        {
+            if (afterGapWait)
+            {
+                await Task.Delay(GapWait, closing);
+            }
+
+            while (true)
+            {
+                long after;
+                lock (_gate)
+                {
+                    _fillAgain = false;
+                    if (afterGapWait && _held is not { Count: > 0 })
+                    {
+                        // What was missing arrived from the bus meanwhile.
+                        _filling = false;
+                        return;
+                    }
+
+                    after = _delivered;
+                }
+
+                await foreach (var message in History.ReadAsync(Stream, after, closing))
+                {
+                    lock (_gate)
+                    {
+                        if (message.Id > _delivered + 1)
+                        {
+                            // The store no longer holds what is missing: trimmed away.
+                            break;
+                        }
+
+                        if (message.Id == _delivered + 1)
+                        {
+                            Send(message);
+                        }
+                    }
+                }
+
+                lock (_gate)
+                {
+                    if (ReleaseHeld())
+                    {
+                        Unfillable(null);
+                        return;
+                    }
+
+                    if (!_fillAgain)
+                    {
+                        _filling = false;
+                        return;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (closing.IsCancellationRequested)
+        {
+            // The socket is closing: nothing more to send.
+        }
+        catch (Exception exception)
+        {
+            Unfillable(exception);
+        }
+    }
+
+    private void Unfillable(Exception? exception)
+    {
+        Log.GapNotFilled(logger, exception, Stream.Name, Connection.Id);
+        Connection.Close(CloseCodes.ServiceRestart, CloseReason);
+    }
+
+    private void Send(StreamMessage message)
+    {
+        Connection.TrySend(message.Frame);
+        _delivered = message.Id;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Could not fill a gap in stream {Stream} for connection {ConnectionId} from the store; closing it with 1012")]
+        public static partial void GapNotFilled(ILogger logger, Exception? exception, string stream, string connectionId);
+    }
+}
