@@ -41,8 +41,8 @@ public sealed class StreamStoreTests
             return new ValueTask(new TaskCompletionSource().Task);
         }
 
-        public ValueTask SubscribeAsync(string stream, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+        public ValueTask SubscribeAsync(StreamId stream, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 
-        public ValueTask UnsubscribeAsync(string stream, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+        public ValueTask UnsubscribeAsync(StreamId stream, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
     }
 }

@@ -13,7 +13,7 @@ public sealed class EchoConsumer : WebSocketConsumer
 
     public const string Pattern = Path + "/{stream?}";
 
-    public static string StreamFor(string name) => "echo:" + name;
+    public static StreamId StreamFor(string name) => new("echo", name);
 
     public override ValueTask OnConnectedAsync(ConsumerContext context) =>
         context.RouteValues["stream"] is string name ? context.JoinAsync(StreamFor(name)) : ValueTask.CompletedTask;

@@ -19,11 +19,11 @@ public sealed class PresenceConsumer(StreamPublisher publisher) : WebSocketConsu
     /// <summary>The presence endpoint for the route value <paramref name="orgId"/>, which need not be an organization's id.</summary>
     public static string PathFor(string orgId) => Path.Replace("{orgId}", orgId, StringComparison.Ordinal);
 
-    private string _stream = "";
+    private StreamId? _stream;
 
     public override ValueTask OnConnectedAsync(ConsumerContext context)
     {
-        _stream = new OrganizationStream(Guid.Parse((string)context.RouteValues["orgId"]!)).Under("presence");
+        _stream = new StreamId("presence", "", OrganizationStream.For(Guid.Parse((string)context.RouteValues["orgId"]!)));
         return context.JoinAsync(_stream);
     }
 
@@ -41,7 +41,7 @@ public sealed class PresenceConsumer(StreamPublisher publisher) : WebSocketConsu
         }
 
         await publisher.PublishAsync(
-            _stream, new PresenceMessage(new PresenceUser(context.UserId, context.UserName), status), PresenceJsonContext.Default.PresenceMessage,
+            _stream!, new PresenceMessage(new PresenceUser(context.UserId, context.UserName), status), PresenceJsonContext.Default.PresenceMessage,
             context.Closing);
         return true;
     }

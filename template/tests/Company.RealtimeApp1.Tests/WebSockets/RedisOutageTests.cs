@@ -280,9 +280,9 @@ public sealed class RedisOutageTests
         var (org, admin, member) = await OrganizationAsync(cluster);
         await using var socket = await cluster.B.JoinedAsync($"/ws/events/{org}", member.Token);
         await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
-        var channel = RedisMessageBus.ChannelFor(new OrganizationStream(org).Name);
+        var channel = RedisMessageBus.ChannelFor(OrganizationStream.For(org));
         byte[] lyingLength = [0, 0, 0, 0, 0, 0, 0, 7, 0x7f, 0xff, 0xff, 0xff, (byte)'x'];
-        var otherStream = RedisStreamEnvelope.Write(new WebSockets.StreamMessage("org:" + Guid.NewGuid(), 9, Encoding.UTF8.GetBytes("{\"type\":\"org.event\"}")));
+        var otherStream = RedisStreamEnvelope.Write(new WebSockets.StreamMessage(OrganizationStream.For(Guid.NewGuid()), 9, Encoding.UTF8.GetBytes("{\"type\":\"org.event\"}")));
 
         foreach (var garbage in new RedisValue[] { "hello", Array.Empty<byte>(), new byte[] { 1, 2, 3 }, lyingLength, otherStream })
         {
@@ -399,8 +399,10 @@ public sealed class RedisOutageTests
     private static async Task<string[]> StoredEventsAsync(RealtimeApplication app, Guid org)
     {
         await using var scope = app.Services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<Data.AppDbContext>().Set<OrganizationEvent>()
-            .Where(e => e.OrganizationId == org).OrderBy(e => e.Id).Select(e => e.Type).ToArrayAsync();
+        var stream = OrganizationStream.For(org).Name;
+        var stored = await scope.ServiceProvider.GetRequiredService<Data.AppDbContext>().Set<Data.StreamLogEntry>()
+            .Where(e => e.Stream == stream).OrderBy(e => e.Position).Select(e => e.Content).ToArrayAsync();
+        return [.. stored.Select(content => JsonDocument.Parse(content).RootElement.GetProperty("event").GetString()!)];
     }
 
     /// <summary>The socket gets every one of <paramref name="sent"/>, once and in order, and nothing more.</summary>

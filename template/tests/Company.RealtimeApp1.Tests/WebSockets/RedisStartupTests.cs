@@ -47,7 +47,7 @@ public sealed class RedisStartupTests
 
         await redis.RestartAsync();
         await using var observer = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
-        var channel = RedisMessageBus.ChannelFor(new NotificationStream(recipient.Id).Name);
+        var channel = RedisMessageBus.ChannelFor(UserNotifications.StreamOf(recipient.Id));
         await Eventually.HoldsAsync(async () => await RedisServer.SubscribersAsync(observer, channel) == 1);
 
         using var sent = await app.CreateClient(admin.Token).PostAsJsonAsync(

@@ -12,7 +12,7 @@ public sealed class StreamPublisherTests
         var message = new PresenceMessage(new PresenceUser(Guid.Empty, new string('x', 64 * 1024)), "online");
 
         var failure = await Assert.ThrowsAsync<MessageTooLargeException>(
-            () => publisher.PublishAsync("presence", message, PresenceJsonContext.Default.PresenceMessage).AsTask());
+            () => publisher.PublishAsync(new StreamId("presence", ""), message, PresenceJsonContext.Default.PresenceMessage).AsTask());
 
         Assert.Matches(@"^The message on 'presence' is \d+ bytes; a message may be at most 65536 bytes \(WebSockets:MaxMessageBytes\)\.$", failure.Message);
     }
