@@ -40,6 +40,10 @@ public sealed class StreamPublisher(IMessageBus bus, IOptionsMonitor<RealtimeOpt
         return bus.PublishAsync(new StreamMessage(stream, NotStored, frame), cancellationToken);
     }
 
+    /// <summary>As <see cref="PublishAsync{T}(StreamId, T, JsonTypeInfo{T}, CancellationToken)"/>, serialized with the web defaults (camelCase).</summary>
+    public ValueTask PublishAsync<T>(StreamId stream, T message, CancellationToken cancellationToken = default) =>
+        PublishAsync(stream, message, (JsonTypeInfo<T>)JsonSerializerOptions.Web.GetTypeInfo(typeof(T)), cancellationToken);
+
     /// <summary>
     /// The frame of a message about to be stored, measured with the widest id and time it could get. Throws
     /// <see cref="MessageTooLargeException"/> when it could exceed <c>WebSockets:MaxMessageBytes</c>: refuse it

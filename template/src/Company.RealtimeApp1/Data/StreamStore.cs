@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Threading.Channels;
 using Company.RealtimeApp1.WebSockets;
@@ -67,6 +68,11 @@ public sealed partial class StreamStore(
         var frame = publisher.PrepareStored(type, content, contentType);
         return EnqueueAsync(new Pending(stream, frame, senderId, time.GetUtcNow(), cancellationToken));
     }
+
+    /// <summary>As <see cref="AppendAsync{TContent}(StreamId, string, TContent, JsonTypeInfo{TContent}, Guid?, CancellationToken)"/>, serialized with the web defaults (camelCase).</summary>
+    public Task<long> AppendAsync<TContent>(
+        StreamId stream, string type, TContent content, Guid? senderId = null, CancellationToken cancellationToken = default) =>
+        AppendAsync(stream, type, content, (JsonTypeInfo<TContent>)JsonSerializerOptions.Web.GetTypeInfo(typeof(TContent)), senderId, cancellationToken);
 
     private async Task<long> EnqueueAsync(Pending pending)
     {

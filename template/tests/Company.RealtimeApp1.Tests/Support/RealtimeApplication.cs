@@ -109,11 +109,12 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
         }
 
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddFakeLogging());
-        // The test-only consumers: echo (any user) and presence (members of an organization), so that the realtime
-        // layer's tests need no example consumer.
+        // The test-only consumers: echo (any user), presence (members of an organization) and the README's
+        // announcements, so that the realtime layer's tests need no example consumer.
         builder.ConfigureTestServices(services => services
             .AddConsumer<EchoConsumer>(EchoConsumer.Pattern)
-            .AddConsumer<PresenceConsumer>(PresenceConsumer.Path, endpoint => endpoint.RequireAuthorization(OrganizationPolicies.Member)));
+            .AddConsumer<PresenceConsumer>(PresenceConsumer.Path, endpoint => endpoint.RequireAuthorization(OrganizationPolicies.Member))
+            .AddConsumer<Consumers.AnnouncementsConsumer>(AnnouncementsConsumerTests.Path, e => e.RequireAuthorization(OrganizationPolicies.Member)));
         if (_services is not null)
         {
             builder.ConfigureTestServices(_services);
