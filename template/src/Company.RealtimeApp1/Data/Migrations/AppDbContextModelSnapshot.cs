@@ -78,62 +78,54 @@ namespace Company.RealtimeApp1.Data.Migrations
                 });
 
 #if (examples)
-            modelBuilder.Entity("Company.RealtimeApp1.Consumers.Notification", b =>
+            modelBuilder.Entity("Company.RealtimeApp1.Consumers.NotificationRead", b =>
                 {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Body")
-                        .IsRequired()
-                        .HasMaxLength(4000)
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime>("CreatedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Data")
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime?>("ReadAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Title")
-                        .IsRequired()
-                        .HasMaxLength(200)
-                        .HasColumnType("TEXT");
-
                     b.Property<Guid>("UserId")
                         .HasColumnType("TEXT");
 
-                    b.HasKey("Id");
+                    b.Property<long>("Position")
+                        .HasColumnType("INTEGER");
 
-                    b.HasIndex("UserId", "Id");
+                    b.Property<DateTime>("ReadAt")
+                        .HasColumnType("TEXT");
 
-                    b.ToTable("Notifications", (string)null);
+                    b.HasKey("UserId", "Position");
+
+                    b.ToTable("NotificationReads", (string)null);
                 });
 
-            modelBuilder.Entity("Company.RealtimeApp1.Consumers.OrganizationEvent", b =>
+#endif
+            modelBuilder.Entity("Company.RealtimeApp1.Data.StreamHead", b =>
                 {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
+                    b.Property<string>("Stream")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Head")
                         .HasColumnType("INTEGER");
+
+                    b.HasKey("Stream");
+
+                    b.ToTable("StreamHeads", (string)null);
+                });
+
+            modelBuilder.Entity("Company.RealtimeApp1.Data.StreamLogEntry", b =>
+                {
+                    b.Property<string>("Stream")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Position")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Content")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("Data")
-                        .HasColumnType("TEXT");
-
-                    b.Property<Guid>("OrganizationId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<Guid>("SenderId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("SenderName")
-                        .IsRequired()
-                        .HasMaxLength(256)
+                    b.Property<Guid?>("SenderId")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Type")
@@ -141,14 +133,11 @@ namespace Company.RealtimeApp1.Data.Migrations
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
-                    b.HasKey("Id");
+                    b.HasKey("Stream", "Position");
 
-                    b.HasIndex("OrganizationId", "Id");
-
-                    b.ToTable("OrganizationEvents", (string)null);
+                    b.ToTable("StreamMessages", (string)null);
                 });
 
-#endif
             modelBuilder.Entity("Company.RealtimeApp1.Organizations.Membership", b =>
                 {
                     b.Property<Guid>("OrganizationId")
@@ -172,9 +161,6 @@ namespace Company.RealtimeApp1.Data.Migrations
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
-
-                    b.Property<long>("EventsTrimmedThrough")
-                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Name")
                         .IsRequired()
@@ -409,20 +395,11 @@ namespace Company.RealtimeApp1.Data.Migrations
                 });
 
 #if (examples)
-            modelBuilder.Entity("Company.RealtimeApp1.Consumers.Notification", b =>
+            modelBuilder.Entity("Company.RealtimeApp1.Consumers.NotificationRead", b =>
                 {
                     b.HasOne("Company.RealtimeApp1.Users.User", null)
                         .WithMany()
                         .HasForeignKey("UserId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("Company.RealtimeApp1.Consumers.OrganizationEvent", b =>
-                {
-                    b.HasOne("Company.RealtimeApp1.Organizations.Organization", null)
-                        .WithMany()
-                        .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

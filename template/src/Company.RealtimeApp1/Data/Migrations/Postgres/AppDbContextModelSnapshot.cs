@@ -84,81 +84,66 @@ namespace Company.RealtimeApp1.Data.Migrations.Postgres
                 });
 
 #if (examples)
-            modelBuilder.Entity("Company.RealtimeApp1.Consumers.Notification", b =>
+            modelBuilder.Entity("Company.RealtimeApp1.Consumers.NotificationRead", b =>
                 {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
-
-                    b.Property<string>("Body")
-                        .IsRequired()
-                        .HasMaxLength(4000)
-                        .HasColumnType("character varying(4000)");
-
-                    b.Property<DateTime>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("Data")
-                        .HasColumnType("text");
-
-                    b.Property<DateTime?>("ReadAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("Title")
-                        .IsRequired()
-                        .HasMaxLength(200)
-                        .HasColumnType("character varying(200)");
-
                     b.Property<Guid>("UserId")
                         .HasColumnType("uuid");
 
-                    b.HasKey("Id");
-
-                    b.HasIndex("UserId", "Id");
-
-                    b.ToTable("Notifications", (string)null);
-                });
-
-            modelBuilder.Entity("Company.RealtimeApp1.Consumers.OrganizationEvent", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
+                    b.Property<long>("Position")
                         .HasColumnType("bigint");
 
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+                    b.Property<DateTime>("ReadAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("UserId", "Position");
+
+                    b.ToTable("NotificationReads", (string)null);
+                });
+
+#endif
+            modelBuilder.Entity("Company.RealtimeApp1.Data.StreamHead", b =>
+                {
+                    b.Property<string>("Stream")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long>("Head")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Stream");
+
+                    b.ToTable("StreamHeads", (string)null);
+                });
+
+            modelBuilder.Entity("Company.RealtimeApp1.Data.StreamLogEntry", b =>
+                {
+                    b.Property<string>("Stream")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long>("Position")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Content")
+                        .IsRequired()
+                        .HasColumnType("text");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<string>("Data")
-                        .HasColumnType("text");
-
-                    b.Property<Guid>("OrganizationId")
+                    b.Property<Guid?>("SenderId")
                         .HasColumnType("uuid");
-
-                    b.Property<Guid>("SenderId")
-                        .HasColumnType("uuid");
-
-                    b.Property<string>("SenderName")
-                        .IsRequired()
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
 
                     b.Property<string>("Type")
                         .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
-                    b.HasKey("Id");
+                    b.HasKey("Stream", "Position");
 
-                    b.HasIndex("OrganizationId", "Id");
-
-                    b.ToTable("OrganizationEvents", (string)null);
+                    b.ToTable("StreamMessages", (string)null);
                 });
 
-#endif
             modelBuilder.Entity("Company.RealtimeApp1.Organizations.Membership", b =>
                 {
                     b.Property<Guid>("OrganizationId")
@@ -182,9 +167,6 @@ namespace Company.RealtimeApp1.Data.Migrations.Postgres
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
-
-                    b.Property<long>("EventsTrimmedThrough")
-                        .HasColumnType("bigint");
 
                     b.Property<string>("Name")
                         .IsRequired()
@@ -423,20 +405,11 @@ namespace Company.RealtimeApp1.Data.Migrations.Postgres
                 });
 
 #if (examples)
-            modelBuilder.Entity("Company.RealtimeApp1.Consumers.Notification", b =>
+            modelBuilder.Entity("Company.RealtimeApp1.Consumers.NotificationRead", b =>
                 {
                     b.HasOne("Company.RealtimeApp1.Users.User", null)
                         .WithMany()
                         .HasForeignKey("UserId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("Company.RealtimeApp1.Consumers.OrganizationEvent", b =>
-                {
-                    b.HasOne("Company.RealtimeApp1.Organizations.Organization", null)
-                        .WithMany()
-                        .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

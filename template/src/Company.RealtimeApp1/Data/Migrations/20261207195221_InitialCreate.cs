@@ -57,12 +57,39 @@ namespace Company.RealtimeApp1.Data.Migrations
                 {
                     Id = table.Column<Guid>(type: "TEXT", nullable: false),
                     Slug = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
-                    EventsTrimmedThrough = table.Column<long>(type: "INTEGER", nullable: false)
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_Organizations", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "StreamHeads",
+                columns: table => new
+                {
+                    Stream = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Head = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_StreamHeads", x => x.Stream);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "StreamMessages",
+                columns: table => new
+                {
+                    Stream = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Position = table.Column<long>(type: "INTEGER", nullable: false),
+                    Type = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Content = table.Column<string>(type: "TEXT", nullable: false),
+                    SenderId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_StreamMessages", x => new { x.Stream, x.Position });
                 });
 
             migrationBuilder.CreateTable(
@@ -327,6 +354,12 @@ namespace Company.RealtimeApp1.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "RefreshTokens");
+
+            migrationBuilder.DropTable(
+                name: "StreamHeads");
+
+            migrationBuilder.DropTable(
+                name: "StreamMessages");
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");

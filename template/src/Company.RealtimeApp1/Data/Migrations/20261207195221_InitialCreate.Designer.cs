@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Company.RealtimeApp1.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261202020640_InitialCreate")]
+    [Migration("20261207195221_InitialCreate")]
     partial class InitialCreate
     {
         /// <inheritdoc />
@@ -80,6 +80,49 @@ namespace Company.RealtimeApp1.Data.Migrations
                     b.ToTable("RefreshTokenFamilies");
                 });
 
+            modelBuilder.Entity("Company.RealtimeApp1.Data.StreamHead", b =>
+                {
+                    b.Property<string>("Stream")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Head")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Stream");
+
+                    b.ToTable("StreamHeads", (string)null);
+                });
+
+            modelBuilder.Entity("Company.RealtimeApp1.Data.StreamLogEntry", b =>
+                {
+                    b.Property<string>("Stream")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Position")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Content")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("SenderId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Stream", "Position");
+
+                    b.ToTable("StreamMessages", (string)null);
+                });
+
             modelBuilder.Entity("Company.RealtimeApp1.Organizations.Membership", b =>
                 {
                     b.Property<Guid>("OrganizationId")
@@ -103,9 +146,6 @@ namespace Company.RealtimeApp1.Data.Migrations
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
-
-                    b.Property<long>("EventsTrimmedThrough")
-                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Name")
                         .IsRequired()

@@ -59,12 +59,39 @@ namespace Company.RealtimeApp1.Data.Migrations.Postgres
                 {
                     Id = table.Column<Guid>(type: "uuid", nullable: false),
                     Slug = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    EventsTrimmedThrough = table.Column<long>(type: "bigint", nullable: false)
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_Organizations", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "StreamHeads",
+                columns: table => new
+                {
+                    Stream = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Head = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_StreamHeads", x => x.Stream);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "StreamMessages",
+                columns: table => new
+                {
+                    Stream = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Position = table.Column<long>(type: "bigint", nullable: false),
+                    Type = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    Content = table.Column<string>(type: "text", nullable: false),
+                    SenderId = table.Column<Guid>(type: "uuid", nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_StreamMessages", x => new { x.Stream, x.Position });
                 });
 
             migrationBuilder.CreateTable(
@@ -329,6 +356,12 @@ namespace Company.RealtimeApp1.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "RefreshTokens");
+
+            migrationBuilder.DropTable(
+                name: "StreamHeads");
+
+            migrationBuilder.DropTable(
+                name: "StreamMessages");
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");
