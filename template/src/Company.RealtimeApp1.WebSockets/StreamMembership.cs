@@ -48,6 +48,9 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
     private bool _replaying;
     private bool _filling;
     private bool _fillAgain;
+
+    // A catch-up asked for everything after the last delivered message, gap or not.
+    private bool _fillEverything;
     private SortedList<long, StreamMessage>? _held;
 
     public StreamId Stream { get; } = stream;
@@ -296,6 +299,7 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
 
     private void RequestFill(bool afterGapWait)
     {
+        _fillEverything |= !afterGapWait;
         if (_filling)
         {
             _fillAgain = true;
@@ -323,7 +327,9 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
                 lock (_gate)
                 {
                     _fillAgain = false;
-                    if (afterGapWait && _held is not { Count: > 0 })
+                    var everything = _fillEverything;
+                    _fillEverything = false;
+                    if (!everything && _held is not { Count: > 0 })
                     {
                         // What was missing arrived from the bus meanwhile.
                         _filling = false;
@@ -333,13 +339,15 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
                     after = _delivered;
                 }
 
+                var trimmed = false;
                 await foreach (var message in History.ReadAsync(Stream, after, closing))
                 {
                     lock (_gate)
                     {
-                        if (message.Id > _delivered + 1)
+                        // The store no longer holds what is missing: trimmed away.
+                        trimmed = message.Id > _delivered + 1;
+                        if (trimmed)
                         {
-                            // The store no longer holds what is missing: trimmed away.
                             break;
                         }
 
@@ -352,7 +360,7 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
 
                 lock (_gate)
                 {
-                    if (ReleaseHeld())
+                    if (trimmed || ReleaseHeld())
                     {
                         Unfillable(null);
                         return;
