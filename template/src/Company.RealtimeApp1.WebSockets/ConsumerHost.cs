@@ -15,6 +15,7 @@ namespace Company.RealtimeApp1.WebSockets;
 internal sealed partial class ConsumerHost(
     StreamHub hub,
     IMessageBus bus,
+    StreamPublisher publisher,
     ConnectionRegistry registry,
     IConnectionLeases leases,
     ConnectionAuthorityChecks authority,
@@ -43,9 +44,10 @@ internal sealed partial class ConsumerHost(
         // 1 KB each; one sent in the query string, a subprotocol or the cookie stays with the request.
         context.Request.Headers.Authorization = default;
         var connection = new RealtimeConnection(socket, context.User, settings, metrics, logger);
-        var consumer = ConsumerFactory<TConsumer>.Create(context.RequestServices, []);
+        // A consumer with an access rule was created to check it, and keeps what it found.
+        var consumer = ConsumerAccessRequirement.Authorized(context) as TConsumer ?? Create<TConsumer>(context.RequestServices);
         var since = ReadSince(context.Request, out var sinceInvalid);
-        var consumerContext = new ConsumerContext(connection, context, hub, bus, authority, logger, since);
+        var consumerContext = new ConsumerContext(connection, context, consumer, hub, bus, publisher, authority, logger, since);
         // The welcome is queued before the connection is registered, so nothing (an expiry warning, a
         // broadcast) can overtake it; the send loop has not started, so a refused socket never sees it.
         var identity = connection.Identity;
@@ -257,6 +259,11 @@ internal sealed partial class ConsumerHost(
             {
                 context.SendError(ErrorCodes.InvalidMessage, exception.Message);
             }
+            catch (MessageTooLargeException exception)
+            {
+                // A message the consumer published or stored would not fit a socket: the client's message was the cause.
+                context.SendError(ErrorCodes.InvalidMessage, exception.Message);
+            }
         }
     }
 
@@ -292,6 +299,10 @@ internal sealed partial class ConsumerHost(
             Log.ConsumerFault(logger, exception, context.ConnectionId);
         }
     }
+
+    /// <summary>A consumer for one connection, from the request's services.</summary>
+    internal static TConsumer Create<TConsumer>(IServiceProvider services) where TConsumer : WebSocketConsumer =>
+        ConsumerFactory<TConsumer>.Create(services, []);
 
     /// <summary>The consumer's constructor, resolved once per type rather than by reflection per socket.</summary>
     private static class ConsumerFactory<TConsumer> where TConsumer : WebSocketConsumer

@@ -53,10 +53,20 @@ internal sealed class ControlMessages(IConnectionTokenValidator accessTokens, Co
         // A new token renews the user's credentials, not what else the socket relies on: a membership
         // removed meanwhile closes it rather than being renewed along with it.
         connection.Refresh(principal);
-        if (await authority.RecheckAsync([connection], AuthorityRecheck.Refreshed, connection.Closing))
+        if (!await authority.RecheckAsync([connection], AuthorityRecheck.Refreshed, connection.Closing))
         {
-            connection.TrySend(new AuthRefreshedMessage(connection.Identity.ExpiresAt), RealtimeJsonContext.Default.AuthRefreshedMessage);
+            return;
         }
+
+        // The consumer's own access rule, asked again for the user as they are now.
+        if (context.Consumer is IAuthorizingConsumer rule
+            && !await rule.AuthorizeAsync(new ConsumerRequest(principal, context.RouteValues, context.Services, connection.Closing)))
+        {
+            connection.Close(CloseCodes.Forbidden, "forbidden", discardQueued: true);
+            return;
+        }
+
+        connection.TrySend(new AuthRefreshedMessage(connection.Identity.ExpiresAt), RealtimeJsonContext.Default.AuthRefreshedMessage);
     }
 
     private static long ReadResumeSince(JsonElement root) =>

@@ -84,3 +84,9 @@ public static class CloseCodes
 [JsonSerializable(typeof(AuthExpiringMessage))]
 [JsonSerializable(typeof(AuthRefreshedMessage))]
 internal sealed partial class RealtimeJsonContext : JsonSerializerContext;
+
+/// <summary>The standard envelope of a message that is not stored: <c>{"type","data","sender":{"id","username"}}</c>.</summary>
+public sealed record Envelope<T>(string Type, T Data, MessageSender Sender);
+
+/// <summary>Who sent a message: <c>{"id","username"}</c>.</summary>
+public sealed record MessageSender(Guid Id, string Username);

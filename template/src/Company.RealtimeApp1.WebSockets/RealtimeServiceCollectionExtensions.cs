@@ -68,6 +68,7 @@ public static class RealtimeServiceCollectionExtensions
         services.AddSingleton<InMemoryWebSocketTicketStore>();
         services.TryAddSingleton<IWebSocketTicketStore>(provider => provider.GetRequiredService<InMemoryWebSocketTicketStore>());
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, WebSocketAuthorizationResultHandler>();
+        services.AddSingleton<IAuthorizationHandler, ConsumerAccessHandler>();
         return services;
     }
 
@@ -101,11 +102,21 @@ public static class RealtimeServiceCollectionExtensions
     /// requires an authenticated user, and further policies chain on as usual.
     /// </summary>
     public static RouteHandlerBuilder MapConsumer<TConsumer>(this IEndpointRouteBuilder routes, [StringSyntax("Route")] string pattern)
-        where TConsumer : WebSocketConsumer =>
-        routes.Map(pattern, (HttpContext context, ConsumerHost host) => host.RunAsync<TConsumer>(context))
+        where TConsumer : WebSocketConsumer
+    {
+        var endpoint = routes.Map(pattern, (HttpContext context, ConsumerHost host) => host.RunAsync<TConsumer>(context))
             .WithMetadata(WebSocketEndpointMetadata.Instance)
             .RequireAuthorization()
             .ExcludeFromDescription();
+        if (typeof(IAuthorizingConsumer).IsAssignableFrom(typeof(TConsumer)))
+        {
+            // The consumer's own access rule (WebSocketConsumer<TResource>), checked with the endpoint's other policies.
+            endpoint.RequireAuthorization(policy => policy.RequireAuthenticatedUser()
+                .AddRequirements(new ConsumerAccessRequirement(ConsumerHost.Create<TConsumer>)));
+        }
+
+        return endpoint;
+    }
 }
 
 /// <summary>A consumer registered with <c>AddConsumer</c>, waiting to be mapped.</summary>

@@ -66,7 +66,11 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
     {
         if (message.Id == StreamPublisher.NotStored)
         {
-            Connection.TrySend(message.Frame);
+            if (message.ExceptConnection != Connection.Id)
+            {
+                Connection.TrySend(message.Frame);
+            }
+
             return;
         }
 

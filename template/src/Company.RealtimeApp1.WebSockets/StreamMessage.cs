@@ -7,7 +7,11 @@ namespace Company.RealtimeApp1.WebSockets;
 /// sees a gap and a reconnecting client resumes after the last id it saw; a message that is not stored
 /// has <see cref="StreamPublisher.NotStored"/>.
 /// </summary>
-public sealed record StreamMessage(StreamId Stream, long Id, ReadOnlyMemory<byte> Frame);
+public sealed record StreamMessage(StreamId Stream, long Id, ReadOnlyMemory<byte> Frame)
+{
+    /// <summary>The connection that sent a message that is not stored, which does not get it back ("to the others").</summary>
+    public string? ExceptConnection { get; init; }
+}
 
 /// <summary>A stream's stored log, for clients that resume with <c>since</c> and for sockets that see a gap.</summary>
 public interface IStreamHistory

@@ -25,7 +25,14 @@ public sealed class StreamPublisher(IMessageBus bus, IOptionsMonitor<RealtimeOpt
     /// connected now never sees it. Throws <see cref="MessageTooLargeException"/>, sending nothing, when the
     /// frame exceeds <c>WebSockets:MaxMessageBytes</c>.
     /// </summary>
-    public ValueTask PublishAsync<T>(StreamId stream, T message, JsonTypeInfo<T> messageType, CancellationToken cancellationToken = default)
+    public ValueTask PublishAsync<T>(StreamId stream, T message, JsonTypeInfo<T> messageType, CancellationToken cancellationToken = default) =>
+        PublishAsync(stream, message, messageType, exceptConnection: null, cancellationToken);
+
+    /// <summary>As <see cref="PublishAsync{T}(StreamId, T, JsonTypeInfo{T}, CancellationToken)"/>, to every socket but <paramref name="exceptConnection"/>.</summary>
+    internal ValueTask PublishAsync<T>(StreamId stream, T message, string? exceptConnection, CancellationToken cancellationToken) =>
+        PublishAsync(stream, message, (JsonTypeInfo<T>)JsonSerializerOptions.Web.GetTypeInfo(typeof(T)), exceptConnection, cancellationToken);
+
+    private ValueTask PublishAsync<T>(StreamId stream, T message, JsonTypeInfo<T> messageType, string? exceptConnection, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(messageType);
@@ -37,7 +44,7 @@ public sealed class StreamPublisher(IMessageBus bus, IOptionsMonitor<RealtimeOpt
                 $"The message on '{stream.Name}' is {frame.Length} bytes; a message may be at most {max} bytes ({Limit}).");
         }
 
-        return bus.PublishAsync(new StreamMessage(stream, NotStored, frame), cancellationToken);
+        return bus.PublishAsync(new StreamMessage(stream, NotStored, frame) { ExceptConnection = exceptConnection }, cancellationToken);
     }
 
     /// <summary>As <see cref="PublishAsync{T}(StreamId, T, JsonTypeInfo{T}, CancellationToken)"/>, serialized with the web defaults (camelCase).</summary>

@@ -32,12 +32,23 @@ public sealed partial class ConsumerContext
     private readonly IMessageBus _bus;
     private readonly ConnectionAuthorityChecks _authority;
     private readonly ILogger _logger;
+    private readonly StreamPublisher _publisher;
     private readonly List<StreamMembership> _streams = [];
 
     internal ConsumerContext(
-        RealtimeConnection connection, HttpContext httpContext, StreamHub hub, IMessageBus bus, ConnectionAuthorityChecks authority, ILogger logger, long? since)
+        RealtimeConnection connection,
+        HttpContext httpContext,
+        WebSocketConsumer consumer,
+        StreamHub hub,
+        IMessageBus bus,
+        StreamPublisher publisher,
+        ConnectionAuthorityChecks authority,
+        ILogger logger,
+        long? since)
     {
         Connection = connection;
+        Consumer = consumer;
+        _publisher = publisher;
         HttpContext = httpContext;
         _hub = hub;
         _bus = bus;
@@ -49,6 +60,9 @@ public sealed partial class ConsumerContext
     internal RealtimeConnection Connection { get; }
 
     internal HttpContext HttpContext { get; }
+
+    /// <summary>The consumer serving this connection: its access rule runs again at <c>auth.refresh</c>.</summary>
+    internal WebSocketConsumer Consumer { get; }
 
     /// <summary>The <c>since</c> the client gave on the URL, if any: the last message id it saw.</summary>
     internal long? Since { get; }
@@ -104,6 +118,20 @@ public sealed partial class ConsumerContext
             membership.StartAtFirstMessage();
         }
     }
+
+    /// <summary>
+    /// Sends <c>{"type":<paramref name="type"/>,"data":<paramref name="data"/>,"sender":{"id","username"}}</c> to every
+    /// socket on <paramref name="stream"/>, on every instance, this one included. Nothing is stored. Throws
+    /// <see cref="MessageTooLargeException"/> (the client is told <c>invalid_message</c>) over <c>WebSockets:MaxMessageBytes</c>.
+    /// </summary>
+    public ValueTask SendToStreamAsync<T>(StreamId stream, string type, T data) =>
+        _publisher.PublishAsync(stream, new Envelope<T>(type, data, Sender), exceptConnection: null, Closing);
+
+    /// <summary>As <see cref="SendToStreamAsync"/>, to every socket on <paramref name="stream"/> but this one (typing, cursors).</summary>
+    public ValueTask SendToOthersAsync<T>(StreamId stream, string type, T data) =>
+        _publisher.PublishAsync(stream, new Envelope<T>(type, data, Sender), Connection.Id, Closing);
+
+    private MessageSender Sender => new(UserId, UserName);
 
     /// <summary>Sends a message to this client only. It is serialized with the web defaults (camelCase).</summary>
     public bool Send<T>(T message) => Connection.TrySend(JsonSerializer.SerializeToUtf8Bytes(message, JsonSerializerOptions.Web));

@@ -301,7 +301,8 @@ internal sealed partial class RedisMessageBus(IConnectionMultiplexer redis, Stre
 
 /// <summary>
 /// How a stream message travels over Redis, serialized once: its id (8 bytes, big-endian), the length of its
-/// stream's name (4 bytes), the name (UTF-8), then the frame as every recipient gets it.
+/// stream's name (4 bytes), the name (UTF-8), the length of the connection it is not for (4 bytes, 0 for none)
+/// and that connection's id (UTF-8), then the frame as every recipient gets it.
 /// </summary>
 internal static class RedisStreamEnvelope
 {
@@ -310,12 +311,18 @@ internal static class RedisStreamEnvelope
     public static byte[] Write(StreamMessage message)
     {
         var name = message.Stream.Name;
+        var except = message.ExceptConnection ?? "";
         var streamLength = Encoding.UTF8.GetByteCount(name);
-        var envelope = new byte[HeaderLength + streamLength + message.Frame.Length];
+        var exceptLength = Encoding.UTF8.GetByteCount(except);
+        var envelope = new byte[HeaderLength + streamLength + sizeof(int) + exceptLength + message.Frame.Length];
         BinaryPrimitives.WriteInt64BigEndian(envelope, message.Id);
         BinaryPrimitives.WriteInt32BigEndian(envelope.AsSpan(sizeof(long)), streamLength);
-        Encoding.UTF8.GetBytes(name, envelope.AsSpan(HeaderLength, streamLength));
-        message.Frame.Span.CopyTo(envelope.AsSpan(HeaderLength + streamLength));
+        var rest = envelope.AsSpan(HeaderLength);
+        Encoding.UTF8.GetBytes(name, rest);
+        rest = rest[streamLength..];
+        BinaryPrimitives.WriteInt32BigEndian(rest, exceptLength);
+        Encoding.UTF8.GetBytes(except, rest[sizeof(int)..]);
+        message.Frame.Span.CopyTo(rest[(sizeof(int) + exceptLength)..]);
         return envelope;
     }
 
@@ -331,13 +338,24 @@ internal static class RedisStreamEnvelope
 
         var id = BinaryPrimitives.ReadInt64BigEndian(envelope);
         var streamLength = BinaryPrimitives.ReadInt32BigEndian(envelope.AsSpan(sizeof(long)));
-        if (streamLength < 0 || streamLength > envelope.Length - HeaderLength
+        if (streamLength < 0 || streamLength > envelope.Length - HeaderLength - sizeof(int)
             || !IsName(envelope.AsSpan(HeaderLength, streamLength), stream.Name))
         {
             return false;
         }
 
-        message = new StreamMessage(stream, id, envelope.AsMemory(HeaderLength + streamLength));
+        var exceptAt = HeaderLength + streamLength;
+        var exceptLength = BinaryPrimitives.ReadInt32BigEndian(envelope.AsSpan(exceptAt));
+        if (exceptLength < 0 || exceptLength > envelope.Length - exceptAt - sizeof(int))
+        {
+            return false;
+        }
+
+        var frameAt = exceptAt + sizeof(int) + exceptLength;
+        message = new StreamMessage(stream, id, envelope.AsMemory(frameAt))
+        {
+            ExceptConnection = exceptLength == 0 ? null : Encoding.UTF8.GetString(envelope, exceptAt + sizeof(int), exceptLength),
+        };
         return true;
     }
 

@@ -1,5 +1,4 @@
 #if (examples)
-using Company.RealtimeApp1.Organizations;
 using Company.RealtimeApp1.WebSockets;
 using Microsoft.Extensions.Options;
 
@@ -18,7 +17,7 @@ internal static class ConsumersServiceCollectionExtensions
 #if (examples)
         services.AddSingleton<PublishedMessageLimit>();
         services.AddConsumer<NotificationConsumer>("/ws/notifications");
-        services.AddConsumer<OrganizationEventsConsumer>("/ws/events/{orgId}", endpoint => endpoint.RequireAuthorization(OrganizationPolicies.Member));
+        services.AddConsumer<OrganizationEventsConsumer>("/ws/events/{orgId}");
         services.AddSingleton<UserNotifications>();
         services.AddSingleton<OrganizationEvents>();
         services.AddOptions<OrganizationEventsOptions>().BindConfiguration(OrganizationEventsOptions.SectionName).ValidateOnStart();

@@ -6,18 +6,21 @@ using Company.RealtimeApp1.WebSockets;
 namespace Company.RealtimeApp1.Consumers;
 
 /// <summary>
-/// <c>/ws/events/{orgId}</c>: members receive their organization's events and may <c>publish</c> one.
-/// Membership was checked at the handshake by the <c>OrganizationMember</c> policy.
+/// <c>/ws/events/{orgId}</c>: members receive their organization's events and may <c>publish</c> one. Who may
+/// connect is said once, in <see cref="AuthorizeAsync"/>: checked at the handshake and at every <c>auth.refresh</c>.
 /// </summary>
-public sealed class OrganizationEventsConsumer(OrganizationEvents events, StreamStore store) : WebSocketConsumer
+public sealed class OrganizationEventsConsumer(OrganizationEvents events, OrganizationMemberships memberships, StreamStore store)
+    : WebSocketConsumer<Organization>
 {
-    private Guid _organizationId;
+    protected override string ForbiddenDetail => OrganizationMembershipHandler.NotAMember;
 
-    public override ValueTask OnConnectedAsync(ConsumerContext context)
-    {
-        _organizationId = Guid.Parse((string)context.RouteValues["orgId"]!);
-        return context.JoinAsync(OrganizationStream.For(_organizationId), store);
-    }
+    protected override async ValueTask<Organization?> AuthorizeAsync(ConsumerRequest request) =>
+        request.RouteGuid("orgId") is { } organizationId
+            ? await memberships.FindForMemberAsync(request.UserId, organizationId, request.Aborted)
+            : null;
+
+    public override ValueTask OnConnectedAsync(ConsumerContext context) =>
+        context.JoinAsync(OrganizationStream.For(Resource.Id), store);
 
     public override async ValueTask<bool> OnMessageAsync(ConsumerContext context, IncomingMessage message)
     {
@@ -32,16 +35,8 @@ public sealed class OrganizationEventsConsumer(OrganizationEvents events, Stream
             throw new InvalidMessageException($"'event' must be a non-empty string of at most {OrganizationEvents.MaxEventNameLength} characters.");
         }
 
-        try
-        {
-            await events.PublishOrgEventAsync(
-                _organizationId, new EventSender(context.UserId, context.UserName), publish.Event!, publish.Data, context.Closing);
-        }
-        catch (MessageTooLargeException exception)
-        {
-            throw new InvalidMessageException(exception.Message);
-        }
-
+        // Too large for a socket: the realtime layer answers invalid_message.
+        await events.PublishOrgEventAsync(Resource.Id, new EventSender(context.UserId, context.UserName), publish.Event!, publish.Data, context.Closing);
         return true;
     }
 

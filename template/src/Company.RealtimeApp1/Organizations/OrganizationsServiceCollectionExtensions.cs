@@ -12,6 +12,7 @@ internal static class OrganizationsServiceCollectionExtensions
     public static IServiceCollection AddOrganizations(this IServiceCollection services)
     {
         services.AddScoped<OrganizationAdministration>();
+        services.AddSingleton<OrganizationMemberships>();
         services.AddSingleton<IAuthorizationHandler, OrganizationMembershipHandler>();
         services.AddAuthorizationBuilder().AddOrganizationPolicies();
         services.AddSingleton<IConnectionAuthority, OrganizationStreamAuthority>();

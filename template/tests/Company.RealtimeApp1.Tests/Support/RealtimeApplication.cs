@@ -114,7 +114,7 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
         builder.ConfigureTestServices(services => services
             .AddConsumer<EchoConsumer>(EchoConsumer.Pattern)
             .AddConsumer<PresenceConsumer>(PresenceConsumer.Path, endpoint => endpoint.RequireAuthorization(OrganizationPolicies.Member))
-            .AddConsumer<Consumers.AnnouncementsConsumer>(AnnouncementsConsumerTests.Path, e => e.RequireAuthorization(OrganizationPolicies.Member)));
+            .AddConsumer<Consumers.AnnouncementsConsumer>(AnnouncementsConsumerTests.Path));
         if (_services is not null)
         {
             builder.ConfigureTestServices(_services);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Company.RealtimeApp1.Organizations;
 
@@ -43,6 +44,23 @@ public sealed partial class AnnouncementsConsumerTests(RealtimeApplication app) 
         await reconnected.ReceiveJsonAsync("welcome");
         Assert.Equal("Cake too", (await reconnected.ReceiveJsonAsync("announcement")).GetProperty("text").GetString());
         Assert.True((await reconnected.ReceiveJsonAsync("resumed")).GetProperty("recovered").GetBoolean());
+    }
+
+    [Fact]
+    public async Task TypingGoesToTheOtherMembersInTheStandardEnvelopeAndNotBackToTheSender()
+    {
+        var (org, alice, bob) = await OrganizationAsync();
+        await using var aliceSocket = await app.JoinedAsync(PathFor(org), alice.Token);
+        await using var bobSocket = await app.JoinedAsync(PathFor(org), bob.Token);
+
+        await aliceSocket.SendJsonAsync(new { type = "typing" });
+        var typing = await bobSocket.ReceiveJsonAsync("typing");
+
+        Assert.Equal(alice.Id.ToString(), typing.GetProperty("sender").GetProperty("id").GetString());
+        Assert.Equal(alice.UserName, typing.GetProperty("sender").GetProperty("username").GetString());
+        Assert.Equal(JsonValueKind.Object, typing.GetProperty("data").ValueKind);
+        Assert.False(typing.TryGetProperty("id", out _));
+        Assert.True(await aliceSocket.ReceivesNothingWithinAsync(TimeSpan.FromMilliseconds(500)));
     }
 
     [Fact]
