@@ -47,7 +47,7 @@ internal static class TemplateFiles
 
     /// <summary>What <c>--redis false</c> leaves out: the backplane and the tests that need a Redis server.</summary>
     private static bool IsRedisOnly(string path) =>
-        path.StartsWith($"{LibraryFolder}Redis/", StringComparison.Ordinal)
+        path.StartsWith($"{LibraryFolder}Backplane/Redis/", StringComparison.Ordinal)
         || (path.StartsWith(TestsFolder, StringComparison.Ordinal)
             && (path.Contains("/WebSockets/Redis", StringComparison.Ordinal)
                 || path.EndsWith("/Support/RedisServer.cs", StringComparison.Ordinal)

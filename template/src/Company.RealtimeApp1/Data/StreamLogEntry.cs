@@ -24,11 +24,3 @@ public sealed class StreamLogEntry
     /// <summary>UTC; read back without a kind (<see cref="StoredMessage.Utc"/>).</summary>
     public DateTime CreatedAt { get; init; }
 }
-
-/// <summary>The newest position of a stream: the row its next message's position is taken from, in the transaction that stores it.</summary>
-public sealed class StreamHead
-{
-    public required string Stream { get; init; }
-
-    public long Head { get; set; }
-}

@@ -37,11 +37,3 @@ public abstract class WebSocketConsumer<TResource> : WebSocketConsumer, IAuthori
         return true;
     }
 }
-
-/// <summary>The realtime layer's side of <see cref="WebSocketConsumer{TResource}"/>.</summary>
-internal interface IAuthorizingConsumer
-{
-    string ForbiddenDetail { get; }
-
-    ValueTask<bool> AuthorizeAsync(ConsumerRequest request);
-}

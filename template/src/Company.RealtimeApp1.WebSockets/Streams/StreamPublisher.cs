@@ -4,9 +4,6 @@ using Microsoft.Extensions.Options;
 
 namespace Company.RealtimeApp1.WebSockets;
 
-/// <summary>Thrown instead of publishing (or storing) a message whose frame could exceed <c>WebSockets:MaxMessageBytes</c>.</summary>
-public sealed class MessageTooLargeException(string detail) : Exception(detail);
-
 /// <summary>
 /// The one way app code puts a message on a stream: serialized once per broadcast, whatever the number of
 /// recipients, and held to the socket's limit (SPEC §2: a frame over <c>WebSockets:MaxMessageBytes</c>

@@ -4,27 +4,6 @@ using System.Text.Json.Serialization;
 namespace Company.RealtimeApp1.WebSockets;
 
 /// <summary>
-/// A withdrawn authority: the user's sockets (on one stream, or all of them) must close, but for those whose
-/// principal holds <see cref="StillValid"/>, the credential that replaced the withdrawn ones.
-/// </summary>
-public sealed record Revocation(Guid UserId, StreamId? Stream, int CloseCode, string Reason, ValidCredential? StillValid = null);
-
-/// <summary>A claim only the credentials issued after a revocation carry (a digest of the user's new security stamp, say).</summary>
-public sealed record ValidCredential(string ClaimType, string ClaimValue);
-
-[JsonSerializable(typeof(Revocation))]
-internal sealed partial class RevocationJsonContext : JsonSerializerContext;
-
-/// <summary>
-/// Hears every revocation that reaches this instance, before its sockets are closed: the app subscribes
-/// to forget what it remembered of the user (a cache of access checks, say).
-/// </summary>
-public interface IRevocationListener
-{
-    void OnRevoked(Revocation revocation);
-}
-
-/// <summary>
 /// Closes sockets whose authority was withdrawn, on every instance: a revocation travels over the
 /// message bus like any stream message, and each instance tells its listeners and closes its own
 /// matching connections: the user's, or those on the stream or on any stream under it.

@@ -3,28 +3,6 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Company.RealtimeApp1.WebSockets;
 
-/// <summary>
-/// The application's side of a WebSocket endpoint: what to join when a client connects, what to do with
-/// each message it sends, what to clean up when it leaves. One instance serves one connection, created
-/// from the request's services. Messages arrive one at a time, in order.
-/// </summary>
-public abstract class WebSocketConsumer
-{
-    /// <summary>Called once the socket is accepted and the welcome sent: join streams here.</summary>
-    public virtual ValueTask OnConnectedAsync(ConsumerContext context) => ValueTask.CompletedTask;
-
-    /// <summary>
-    /// Called for each client message whose <c>type</c> the realtime layer does not handle itself
-    /// (<c>ping</c>, <c>resume</c>, <c>auth.refresh</c>). Return false for a type this consumer does not
-    /// know (the client gets <c>unknown_type</c>); throw <see cref="InvalidMessageException"/> for a known
-    /// type with a bad body (<c>invalid_message</c>).
-    /// </summary>
-    public virtual ValueTask<bool> OnMessageAsync(ConsumerContext context, IncomingMessage message) => ValueTask.FromResult(false);
-
-    /// <summary>Called once when the connection has closed, whoever closed it.</summary>
-    public virtual ValueTask OnDisconnectedAsync(ConsumerContext context) => ValueTask.CompletedTask;
-}
-
 /// <summary>What a consumer knows of its connection: who, which route, and how to talk back.</summary>
 public sealed partial class ConsumerContext
 {
@@ -199,29 +177,3 @@ public sealed partial class ConsumerContext
         public static partial void ReplayFailed(ILogger logger, Exception exception, string connectionId);
     }
 }
-
-/// <summary>A client message: its <c>type</c> and its JSON body.</summary>
-public sealed class IncomingMessage(string type, JsonElement body)
-{
-    public string Type { get; } = type;
-
-    /// <summary>The whole message object, <c>type</c> included.</summary>
-    public JsonElement Body { get; } = body;
-
-    /// <summary>Reads the body as <typeparamref name="T"/> (web defaults: camelCase), or throws <see cref="InvalidMessageException"/>.</summary>
-    public T Read<T>()
-    {
-        try
-        {
-            return Body.Deserialize<T>(JsonSerializerOptions.Web)
-                ?? throw new InvalidMessageException($"A '{Type}' message must be a JSON object.");
-        }
-        catch (JsonException exception)
-        {
-            throw new InvalidMessageException($"The '{Type}' message does not have the expected shape: {exception.Message}");
-        }
-    }
-}
-
-/// <summary>Thrown by a consumer for a message of a known type whose body is wrong; the client gets <c>invalid_message</c>.</summary>
-public sealed class InvalidMessageException(string detail) : Exception(detail);
