@@ -89,7 +89,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
         // The subject is instantiated and built first; then it starts and seeds on the server's core while the
         // peers build on the generator's.
         Progress.Write(options.SubjectDirectory is null
-            ? $"{profile.Name} run: instantiating the template (dotnet new wsauth) into {Path.GetRelativePath(paths.Root, Path.GetDirectoryName(subject.ProjectFile)!)}"
+            ? $"{profile.Name} run: instantiating the template (dotnet new wsauth) into {Path.GetRelativePath(paths.Root, Path.Combine(paths.Temp, "subject"))}"
             : $"{profile.Name} run: the subject is the app in {options.SubjectDirectory}");
         await subject.PrepareAsync(profile, cancellationToken);
         Progress.Write("building the subject (dotnet build -c Release)");

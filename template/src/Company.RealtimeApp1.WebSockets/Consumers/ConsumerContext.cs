@@ -69,6 +69,11 @@ public sealed partial class ConsumerContext
     public async ValueTask JoinAsync(StreamId stream, IStreamHistory? history = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        if (stream.Kind == StreamPublisher.UserStreamKind)
+        {
+            throw new ArgumentException("A user's own stream is joined by the realtime layer; send to it with SendToUserAsync.", nameof(stream));
+        }
+
         var membership = new StreamMembership(stream, Connection, history ?? NoHistory.Instance, _logger);
         _streams.Add(membership);
         Connection.AddStream(stream);
@@ -117,8 +122,28 @@ public sealed partial class ConsumerContext
     /// <summary>Replies with an <c>error</c> message; the socket stays open.</summary>
     public void SendError(string code, string detail) => Connection.TrySend(new ErrorMessage(code, detail), RealtimeJsonContext.Default.ErrorMessage);
 
+    /// <summary>
+    /// Sends <c>{"type":<paramref name="type"/>,"data":<paramref name="data"/>,"sender":{"id","username"}}</c> to every
+    /// socket of <paramref name="userId"/>, on every instance, on whichever endpoint. Nothing is stored.
+    /// </summary>
+    public ValueTask SendToUserAsync<T>(Guid userId, string type, T data) =>
+        _publisher.PublishAsync(StreamPublisher.UserStream(userId), new Envelope<T>(type, data, Sender), exceptConnection: null, Closing);
+
+    /// <summary>
+    /// Joins the connection's user's own stream, where messages to the user (<see cref="SendToUserAsync"/>) arrive:
+    /// one subscription per connected user per instance, as SignalR's users have. Nothing on it is stored.
+    /// </summary>
+    internal async ValueTask JoinUserStreamAsync()
+    {
+        var stream = StreamPublisher.UserStream(UserId);
+        var membership = new StreamMembership(stream, Connection, NoHistory.Instance, _logger);
+        _streams.Add(membership);
+        _hub.Add(stream, membership);
+        await _bus.SubscribeAsync(stream, Closing);
+    }
+
     /// <summary>A <c>resume</c> on the open socket: what was stored after <paramref name="since"/> and this socket has not delivered, then <c>resumed</c>.</summary>
-    internal ValueTask ResumeAsync(long since) => ReplayAsync(_streams, since);
+    internal ValueTask ResumeAsync(long since) => ReplayAsync([.. _streams.Where(membership => membership.IsStored || membership.Stream.Kind != StreamPublisher.UserStreamKind)], since);
 
     internal async ValueTask LeaveAllAsync()
     {

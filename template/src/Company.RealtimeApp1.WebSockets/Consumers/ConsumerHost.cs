@@ -153,6 +153,7 @@ internal sealed partial class ConsumerHost(
             // handshake's checks and the registration shows here instead.
             if (await authority.RecheckAsync([connection], AuthorityRecheck.Joined, connection.Closing))
             {
+                await context.JoinUserStreamAsync();
                 await consumer.OnConnectedAsync(context);
                 await ReceiveMessagesAsync(connection, consumer, context, settings);
             }

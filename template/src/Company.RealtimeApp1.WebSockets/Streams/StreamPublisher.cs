@@ -16,6 +16,19 @@ public sealed class StreamPublisher(IMessageBus bus, IOptionsMonitor<RealtimeOpt
     /// <summary>The id of a message that is not stored: a resuming client never asks for it again.</summary>
     public const long NotStored = 0;
 
+    /// <summary>The kind of a user's own stream, which every connection of the user is on.</summary>
+    public const string UserStreamKind = "$user";
+
+    /// <summary>The stream every connection of <paramref name="userId"/> is on, whatever its endpoint.</summary>
+    public static StreamId UserStream(Guid userId) => StreamId.For(UserStreamKind, userId);
+
+    /// <summary>
+    /// Sends <paramref name="message"/> (whose first member should be its <c>type</c>) to every socket of
+    /// <paramref name="userId"/>, on every instance, on whichever endpoint. Nothing is stored.
+    /// </summary>
+    public ValueTask PublishToUserAsync<T>(Guid userId, T message, CancellationToken cancellationToken = default) =>
+        PublishAsync(UserStream(userId), message, cancellationToken);
+
     /// <summary>
     /// Serializes <paramref name="message"/> (whose first member should be its <c>type</c>) and sends it to
     /// every socket on <paramref name="stream"/>, on every instance. Nothing is stored: a client that is not

@@ -39,6 +39,29 @@ public sealed class RedisBackplaneTests
         Assert.True(await socket.ReceivesNothingWithinAsync(TimeSpan.FromMilliseconds(500)));
     }
 
+    [Fact]
+    public async Task AMessageToOneUserReachesEachOfTheirSocketsOnEveryInstanceAndNobodyElse()
+    {
+        await using var cluster = await RealtimeCluster.StartAsync();
+        var sender = await cluster.A.CreateSignedInUserAsync();
+        var recipient = await cluster.A.CreateSignedInUserAsync();
+        await using var from = await cluster.A.JoinedAsync(EchoConsumer.Path, sender.Token);
+        await using var onA = await cluster.A.JoinedAsync($"{EchoConsumer.Path}/{Guid.NewGuid():N}", recipient.Token);
+        await using var onB = await cluster.B.JoinedAsync(EchoConsumer.Path, recipient.Token);
+
+        await from.SendJsonAsync(new { type = "whisper", to = recipient.Id, text = "psst" });
+
+        foreach (var socket in new[] { onA, onB })
+        {
+            var whisper = await socket.ReceiveJsonAsync("whisper");
+            Assert.Equal("psst", whisper.GetProperty("data").GetProperty("text").GetString());
+            Assert.Equal(sender.Id.ToString(), whisper.GetProperty("sender").GetProperty("id").GetString());
+            Assert.Equal(sender.UserName, whisper.GetProperty("sender").GetProperty("username").GetString());
+        }
+
+        Assert.True(await from.ReceivesNothingWithinAsync(TimeSpan.FromMilliseconds(500)));
+    }
+
 #if (examples)
     [Fact]
     public async Task ANotificationSentOnOneInstanceReachesTheRecipientOnAnotherWithItsStoredId()
