@@ -4,7 +4,7 @@ namespace Company.RealtimeApp1.WebSockets;
 
 /// <summary>
 /// A stream, made once where the app decides what a socket joins: its <see cref="Kind"/> (<c>org</c>,
-/// <c>notifications</c>), its <see cref="Key"/> (whose it is), and the stream it lives under, its
+/// <c>docs</c>), its <see cref="Key"/> (whose it is), and the stream it lives under, its
 /// <see cref="Scope"/>, if any: a document's stream under its organization's, so that losing the organization
 /// loses the document too. The bus, Redis and the store see <see cref="Name"/>, derived from it and never
 /// read back: code that needs to know what a stream is for keeps the value, not the name.

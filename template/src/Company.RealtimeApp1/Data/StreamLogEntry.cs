@@ -12,7 +12,7 @@ public sealed class StreamLogEntry
     /// <summary>The message's position in its stream: its <c>id</c> on the wire.</summary>
     public long Position { get; init; }
 
-    /// <summary>The message's <c>type</c> (<c>notification</c>, <c>org.event</c>).</summary>
+    /// <summary>The message's <c>type</c> (<c>announcement</c>, say).</summary>
     public required string Type { get; init; }
 
     /// <summary>The message's other members, as the JSON object they were serialized to.</summary>
