@@ -55,6 +55,7 @@ public static class RealtimeServiceCollectionExtensions
         services.AddSingleton<ConnectionRecheck>();
         services.AddHostedService(provider => provider.GetRequiredService<ConnectionRecheck>());
         services.AddSingleton<StreamCatchUp>();
+        services.AddHostedService<StreamHeadCheck>();
         services.AddHostedService<ConnectionShutdown>();
 
         services.AddSingleton<IValidateOptions<RealtimeOptions>, AllowedOriginsValidator>();

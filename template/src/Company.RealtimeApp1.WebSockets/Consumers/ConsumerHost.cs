@@ -45,7 +45,19 @@ internal sealed partial class ConsumerHost(
         context.Request.Headers.Authorization = default;
         var connection = new RealtimeConnection(socket, context.User, settings, metrics, logger);
         // A consumer with an access rule was created to check it, and keeps what it found.
-        var consumer = ConsumerAccessRequirement.Authorized(context) as TConsumer ?? Create<TConsumer>(context.RequestServices);
+        var consumer = ConsumerAccessRequirement.Authorized(context) as TConsumer;
+        if (consumer is null)
+        {
+            consumer = Create<TConsumer>(context.RequestServices);
+            // Its endpoint's policies were bypassed (an AllowAnonymous added to it, say): the rule still decides.
+            if (consumer is IAuthorizingConsumer rule
+                && (context.User.Identity?.IsAuthenticated != true
+                    || !await rule.AuthorizeAsync(new ConsumerRequest(context.User, context.Request.RouteValues, context.RequestServices, context.RequestAborted))))
+            {
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                return;
+            }
+        }
         var since = ReadSince(context.Request, out var sinceInvalid);
         var consumerContext = new ConsumerContext(connection, context, consumer, hub, bus, publisher, authority, logger, since);
         // The welcome is queued before the connection is registered, so nothing (an expiry warning, a

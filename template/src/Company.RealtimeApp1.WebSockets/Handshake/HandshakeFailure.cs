@@ -39,6 +39,13 @@ internal sealed record HandshakeFailure(string Error, string Detail)
         Status = StatusCodes.Status503ServiceUnavailable,
     };
 
+    /// <summary>Not the client's fault: a consumer's access rule could not be answered (its database is down, say).</summary>
+    public static HandshakeFailure AccessUnavailable { get; } = new(TemporarilyUnavailable,
+        "Access to this endpoint cannot be checked for a moment: connect again shortly.")
+    {
+        Status = StatusCodes.Status503ServiceUnavailable,
+    };
+
     /// <summary>The HTTP status the failure stands for: 401 unless the server, not the credential, failed.</summary>
     public int Status { get; private init; } = StatusCodes.Status401Unauthorized;
 

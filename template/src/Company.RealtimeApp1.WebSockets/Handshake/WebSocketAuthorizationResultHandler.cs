@@ -30,8 +30,11 @@ internal sealed partial class WebSocketAuthorizationResultHandler(
             return _default.HandleAsync(next, context, policy, authorizeResult);
         }
 
-        var failure = authorizeResult.Forbidden ? Forbidden(authorizeResult) : HandshakeFailure.Find(context) ?? HandshakeFailure.Unknown;
-        var status = authorizeResult.Forbidden ? StatusCodes.Status403Forbidden : failure.Status;
+        var unavailable = authorizeResult.AuthorizationFailure?.FailureReasons.Any(reason => reason is ConsumerAccessUnavailable) == true;
+        var failure = unavailable ? HandshakeFailure.AccessUnavailable
+            : authorizeResult.Forbidden ? Forbidden(authorizeResult)
+            : HandshakeFailure.Find(context) ?? HandshakeFailure.Unknown;
+        var status = authorizeResult.Forbidden && !unavailable ? StatusCodes.Status403Forbidden : failure.Status;
         var settings = options.CurrentValue;
         Log.HandshakeRefused(logger, context.Request.Path, status, failure.Error);
         metrics.HandshakeRefused(failure.Error);

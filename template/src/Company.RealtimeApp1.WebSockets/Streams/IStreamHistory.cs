@@ -12,4 +12,16 @@ public interface IStreamHistory
 
     /// <summary>The position of <paramref name="stream"/>'s newest stored message; 0 when it has none.</summary>
     ValueTask<long> HeadAsync(StreamId stream, CancellationToken cancellationToken);
+
+    /// <summary>The heads of <paramref name="streams"/> (0 for one with no message); a store answers them in a few queries.</summary>
+    async ValueTask<IReadOnlyDictionary<StreamId, long>> HeadsAsync(IReadOnlyCollection<StreamId> streams, CancellationToken cancellationToken)
+    {
+        var heads = new Dictionary<StreamId, long>(streams.Count);
+        foreach (var stream in streams)
+        {
+            heads[stream] = await HeadAsync(stream, cancellationToken);
+        }
+
+        return heads;
+    }
 }

@@ -22,6 +22,12 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
 
     private const long NotStarted = -1;
 
+    /// <summary>Messages held back behind a gap at most: beyond, the socket is closed 1012 rather than hold more.</summary>
+    internal const int MaxHeld = 4096;
+
+    /// <summary>Reads of the store for one gap: a message behind it was committed before the one ahead of it, so the next read finds it.</summary>
+    private const int FillReads = 5;
+
     private readonly Lock _gate = new();
 
     // The newest position this socket has delivered, or was told it need not (it joined after it).
@@ -38,6 +44,9 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
 
     // A catch-up asked for everything after the last delivered message, gap or not.
     private bool _fillEverything;
+
+    // A catch-up came while the socket was still joining or replaying: it runs when that ends.
+    private bool _catchUpPending;
     private SortedList<long, StreamMessage>? _held;
 
     public StreamId Stream { get; } = stream;
@@ -97,6 +106,8 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
             {
                 RequestFill(afterGapWait: true);
             }
+
+            RunPendingCatchUp();
         }
     }
 
@@ -132,22 +143,25 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
         long joinedAfter;
         lock (_gate)
         {
-            if (_delivered == NotStarted)
-            {
-                _replaying = true;
-                _startsAtFirst = false;
-                _delivered = _joinedAfter = since;
-                joinedAfter = NotStarted;
-            }
-            else
-            {
-                joinedAfter = _joinedAfter;
-            }
+            joinedAfter = _joinedAfter;
         }
 
-        return joinedAfter == NotStarted
-            ? await ReplayFromAsync(since, cancellationToken)
-            : await ReplayBeforeJoinAsync(since, joinedAfter, cancellationToken);
+        if (joinedAfter != NotStarted)
+        {
+            return await ReplayBeforeJoinAsync(since, joinedAfter, cancellationToken);
+        }
+
+        // Read before the socket takes `since` for delivered: live messages are held back meanwhile (not started), none dropped.
+        var head = await History.HeadAsync(Stream, cancellationToken);
+        lock (_gate)
+        {
+            _replaying = true;
+            _startsAtFirst = false;
+            _delivered = _joinedAfter = Math.Min(since, head);
+        }
+
+        // Past the newest message: the socket goes on live from it.
+        return since > head ? ReplayOutcome.BeyondHead : await ReplayFromAsync(since, cancellationToken);
     }
 
     /// <summary>Ends a replay: releases what was held back, less what the replay sent.</summary>
@@ -165,6 +179,8 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
             {
                 RequestFill(afterGapWait: true);
             }
+
+            RunPendingCatchUp();
         }
     }
 
@@ -173,10 +189,40 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
     {
         lock (_gate)
         {
-            if (_delivered != NotStarted && !_replaying && IsStored)
+            if (!IsStored)
             {
-                RequestFill(afterGapWait: false);
+                return;
             }
+
+            if (_delivered == NotStarted || _replaying)
+            {
+                // Where the socket starts is not settled yet: the catch-up runs once it is.
+                _catchUpPending = true;
+                return;
+            }
+
+            RequestFill(afterGapWait: false);
+        }
+    }
+
+    /// <summary>The newest position this socket delivered (or started after); -1 before it started.</summary>
+    public long Delivered
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _delivered;
+            }
+        }
+    }
+
+    private void RunPendingCatchUp()
+    {
+        if (_catchUpPending)
+        {
+            _catchUpPending = false;
+            RequestFill(afterGapWait: false);
         }
     }
 
@@ -201,18 +247,6 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
                     Send(message);
                 }
             }
-        }
-
-        if (!any && await History.HeadAsync(Stream, cancellationToken) is var head && since > head)
-        {
-            // The socket goes on live from the newest message; any held back meanwhile were taken for
-            // delivered, being at or below `since`: the gap they leave is filled from the store.
-            lock (_gate)
-            {
-                _delivered = _joinedAfter = head;
-            }
-
-            return ReplayOutcome.BeyondHead;
         }
 
         return outcome;
@@ -259,6 +293,12 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
     {
         _held ??= [];
         _held.TryAdd(message.Id, message);
+        if (_held.Count > MaxHeld)
+        {
+            // Behind a gap for this long, the socket is better off resuming than holding more.
+            _held = null;
+            Unfillable(null);
+        }
     }
 
     /// <summary>Sends the held messages that are next in line; true when some remain, behind a gap.</summary>
@@ -298,7 +338,8 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
         }
 
         _filling = true;
-        _ = FillAsync(afterGapWait);
+        // Started off this thread: the caller holds the gate, and a read of the store must not run under it.
+        _ = Task.Run(() => FillAsync(afterGapWait));
     }
 
     /// <summary>Reads what is missing from the store and sends it in order; closes the socket with 1012 when it cannot.</summary>
@@ -312,6 +353,7 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
                 await Task.Delay(GapWait, closing);
             }
 
+            var reads = 0;
             while (true)
             {
                 long after;
@@ -351,18 +393,25 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
 
                 lock (_gate)
                 {
-                    if (trimmed || ReleaseHeld())
+                    var gap = ReleaseHeld();
+                    if (trimmed || (gap && ++reads >= FillReads))
                     {
                         Unfillable(null);
                         return;
                     }
 
-                    if (!_fillAgain)
+                    if (!gap && !_fillAgain)
                     {
                         _filling = false;
                         return;
                     }
+
+                    // Still a gap: the message behind it was committed before the one ahead of it arrived, and
+                    // the read that missed it began before that commit. The next read finds it.
+                    _fillEverything |= gap;
                 }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(20), closing);
             }
         }
         catch (OperationCanceledException) when (closing.IsCancellationRequested)

@@ -112,6 +112,15 @@ public sealed partial class StreamStore(
         return await db.Set<StreamHead>().Where(h => h.Stream == name).Select(h => (long?)h.Head).SingleOrDefaultAsync(cancellationToken) ?? 0;
     }
 
+    public async ValueTask<IReadOnlyDictionary<StreamId, long>> HeadsAsync(IReadOnlyCollection<StreamId> streams, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var names = streams.Select(stream => stream.Name).ToList();
+        var heads = await db.Set<StreamHead>().Where(h => names.Contains(h.Stream)).ToDictionaryAsync(h => h.Stream, h => h.Head, cancellationToken);
+        return streams.ToDictionary(stream => stream, stream => heads.GetValueOrDefault(stream.Name));
+    }
+
     /// <summary>Drops all but the newest <paramref name="keep"/> messages of <paramref name="stream"/>.</summary>
     public async Task TrimAsync(StreamId stream, int keep, CancellationToken cancellationToken = default)
     {

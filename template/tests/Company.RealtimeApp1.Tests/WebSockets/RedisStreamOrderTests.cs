@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Company.RealtimeApp1.Organizations;
+using Microsoft.EntityFrameworkCore;
 
 namespace Company.RealtimeApp1.Tests;
 
@@ -104,6 +105,30 @@ public sealed class RedisStreamOrderTests
             Assert.True(ids.Count == 2 * PerInstance || closedWith == 1012, $"Got {ids.Count} of {2 * PerInstance}, closed with {closedWith}.");
             await subscriber.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task AMessageStoredButNeverPublishedReachesOpenSocketsWithinTheRecheckInterval()
+    {
+        await using var cluster = await RealtimeCluster.StartAsync(new() { ["WebSockets:RecheckInterval"] = "00:00:01" });
+        var (org, admin, member) = await OrganizationAsync(cluster);
+        await using var socket = await cluster.B.JoinedAsync($"/ws/events/{org}", member.Token);
+        await PublishManyAsync(cluster.A, admin, org, 1);
+        Assert.Equal([1], await socket.ReceiveIdsAsync("org.event", 1));
+
+        // As an instance that stored a message and died before it could publish it leaves the log.
+        await using (var scope = cluster.A.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<Data.AppDbContext>();
+            var stream = OrganizationStream.For(org).Name;
+            db.Add(new Data.StreamLogEntry { Stream = stream, Position = 2, Type = "org.event", Content = """{"event":"lost"}""", CreatedAt = DateTime.UtcNow });
+            (await db.Set<Data.StreamHead>().SingleAsync(h => h.Stream == stream)).Head = 2;
+            await db.SaveChangesAsync();
+        }
+
+        var lost = await socket.ReceiveJsonAsync("org.event");
+
+        Assert.Equal((2, "lost"), (lost.GetProperty("id").GetInt64(), lost.GetProperty("event").GetString()));
     }
 
     private static IEnumerable<long> Ids(long first, int count) => Enumerable.Range(0, count).Select(n => first + n);
