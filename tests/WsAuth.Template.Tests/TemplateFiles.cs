@@ -66,7 +66,8 @@ internal static class TemplateFiles
                 || path.Contains("/Browser/", StringComparison.Ordinal)
                 || path.EndsWith("/Data/StreamStoreTests.cs", StringComparison.Ordinal)
                 || path.EndsWith("/WebSockets/RedisOutageTests.cs", StringComparison.Ordinal)
-                || path.EndsWith("/WebSockets/RedisStreamOrderTests.cs", StringComparison.Ordinal)));
+                || path.EndsWith("/WebSockets/RedisStreamOrderTests.cs", StringComparison.Ordinal)
+                || path.EndsWith("/WebSockets/RedisPresenceTests.cs", StringComparison.Ordinal)));
 
     private static bool IsSqliteOnly(string path) =>
         path == $"{AppFolder}Data/SqlitePragmas.cs"

@@ -55,6 +55,14 @@ public static class RealtimeServiceCollectionExtensions
         services.AddSingleton<ConnectionRecheck>();
         services.AddHostedService(provider => provider.GetRequiredService<ConnectionRecheck>());
         services.AddSingleton<StreamCatchUp>();
+        services.AddOptions<PresenceOptions>().BindConfiguration(RealtimeOptions.SectionName + ":Presence")
+            .Validate(presence => presence.RenewInterval > TimeSpan.Zero && presence.RenewInterval < presence.Lifetime,
+                $"'{RealtimeOptions.SectionName}:Presence:RenewInterval' must be positive and shorter than its 'Lifetime'.")
+            .ValidateOnStart();
+        services.AddSingleton<LocalPresenceStore>();
+        services.TryAddSingleton<IPresenceStore>(provider => provider.GetRequiredService<LocalPresenceStore>());
+        services.AddSingleton<StreamPresence>();
+        services.AddHostedService(provider => provider.GetRequiredService<StreamPresence>());
         services.AddHostedService<StreamHeadCheck>();
         services.AddHostedService<ConnectionShutdown>();
 

@@ -11,6 +11,8 @@ public sealed partial class ConsumerContext
     private readonly ConnectionAuthorityChecks _authority;
     private readonly ILogger _logger;
     private readonly StreamPublisher _publisher;
+    private readonly StreamPresence _presence;
+    private readonly List<StreamId> _presenceOn = [];
     private readonly List<StreamMembership> _streams = [];
 
     internal ConsumerContext(
@@ -20,6 +22,7 @@ public sealed partial class ConsumerContext
         StreamHub hub,
         IMessageBus bus,
         StreamPublisher publisher,
+        StreamPresence presence,
         ConnectionAuthorityChecks authority,
         ILogger logger,
         long? since)
@@ -27,6 +30,7 @@ public sealed partial class ConsumerContext
         Connection = connection;
         Consumer = consumer;
         _publisher = publisher;
+        _presence = presence;
         HttpContext = httpContext;
         _hub = hub;
         _bus = bus;
@@ -64,9 +68,11 @@ public sealed partial class ConsumerContext
     /// Joins <paramref name="stream"/>: from now on every message published to it reaches this client, stored
     /// ones in position order, each once. When the client connected with <c>since</c>, the stored messages after
     /// it are sent first (from <paramref name="history"/>), then <c>resumed</c>. The connection's authority is
-    /// confirmed once it is on the stream; a connection that lost it is closed.
+    /// confirmed once it is on the stream; a connection that lost it is closed. With <paramref name="presence"/>, the
+    /// socket then gets who is online on the stream (<c>presence</c>) and, while it is open, who comes and goes
+    /// (<c>presence.joined</c>, <c>presence.left</c>), on every instance, each user once; and it counts as its user's.
     /// </summary>
-    public async ValueTask JoinAsync(StreamId stream, IStreamHistory? history = null)
+    public async ValueTask JoinAsync(StreamId stream, IStreamHistory? history = null, bool presence = false)
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (stream.Kind == StreamPublisher.UserStreamKind)
@@ -100,7 +106,21 @@ public sealed partial class ConsumerContext
         {
             membership.StartAtFirstMessage();
         }
+
+        if (presence && _presence.Enabled && !Closing.IsCancellationRequested)
+        {
+            // After the welcome, and after the replay and `resumed` when resuming (SPEC §3).
+            _presenceOn.Add(stream);
+            await _presence.JoinAsync(stream, Connection, Closing);
+        }
     }
+
+    /// <summary>
+    /// Sends <paramref name="message"/> (whose first member should be its <c>type</c>; serialized with the web
+    /// defaults) to every socket on <paramref name="stream"/> but this one, on every instance. Nothing is stored.
+    /// </summary>
+    public ValueTask PublishToOthersAsync<T>(StreamId stream, T message) =>
+        _publisher.PublishAsync(stream, message, Connection.Id, Closing);
 
     /// <summary>
     /// Sends <c>{"type":<paramref name="type"/>,"data":<paramref name="data"/>,"sender":{"id","username"}}</c> to every
@@ -154,6 +174,13 @@ public sealed partial class ConsumerContext
         }
 
         _streams.Clear();
+        // Off the hub first: the socket that leaves is not told it left.
+        foreach (var stream in _presenceOn)
+        {
+            await _presence.LeaveAsync(stream, Connection);
+        }
+
+        _presenceOn.Clear();
     }
 
     /// <summary>

@@ -16,6 +16,7 @@ internal sealed partial class ConsumerHost(
     StreamHub hub,
     IMessageBus bus,
     StreamPublisher publisher,
+    StreamPresence presence,
     ConnectionRegistry registry,
     IConnectionLeases leases,
     ConnectionAuthorityChecks authority,
@@ -59,7 +60,7 @@ internal sealed partial class ConsumerHost(
             }
         }
         var since = ReadSince(context.Request, out var sinceInvalid);
-        var consumerContext = new ConsumerContext(connection, context, consumer, hub, bus, publisher, authority, logger, since);
+        var consumerContext = new ConsumerContext(connection, context, consumer, hub, bus, publisher, presence, authority, logger, since);
         // The welcome is queued before the connection is registered, so nothing (an expiry warning, a
         // broadcast) can overtake it; the send loop has not started, so a refused socket never sees it.
         var identity = connection.Identity;

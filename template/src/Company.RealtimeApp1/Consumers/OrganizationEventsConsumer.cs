@@ -6,8 +6,9 @@ using Company.RealtimeApp1.WebSockets;
 namespace Company.RealtimeApp1.Consumers;
 
 /// <summary>
-/// <c>/ws/events/{orgId}</c>: members receive their organization's events and may <c>publish</c> one. Who may
-/// connect is said once, in <see cref="AuthorizeAsync"/>: checked at the handshake and at every <c>auth.refresh</c>.
+/// <c>/ws/events/{orgId}</c>: members receive their organization's events and may <c>publish</c> one, see who is
+/// online (presence), and send <c>signal</c>s (typing, say) to the others. Who may connect is said once, in
+/// <see cref="AuthorizeAsync"/>: checked at the handshake and at every <c>auth.refresh</c>.
 /// </summary>
 public sealed class OrganizationEventsConsumer(OrganizationEvents events, OrganizationMemberships memberships, StreamStore store)
     : WebSocketConsumer<Organization>
@@ -20,16 +21,17 @@ public sealed class OrganizationEventsConsumer(OrganizationEvents events, Organi
             : null;
 
     public override ValueTask OnConnectedAsync(ConsumerContext context) =>
-        context.JoinAsync(OrganizationStream.For(Resource.Id), store);
+        context.JoinAsync(OrganizationStream.For(Resource.Id), store, presence: true);
 
-    public override async ValueTask<bool> OnMessageAsync(ConsumerContext context, IncomingMessage message)
+    public override ValueTask<bool> OnMessageAsync(ConsumerContext context, IncomingMessage message) => message.Type switch
     {
-        if (message.Type != "publish")
-        {
-            return false;
-        }
+        "publish" => PublishAsync(context, message.Read<PublishMessage>()),
+        "signal" => SignalAsync(context, message.Read<SignalMessage>()),
+        _ => ValueTask.FromResult(false),
+    };
 
-        var publish = message.Read<PublishMessage>();
+    private async ValueTask<bool> PublishAsync(ConsumerContext context, PublishMessage publish)
+    {
         if (!OrganizationEvents.IsEventName(publish.Event))
         {
             throw new InvalidMessageException($"'event' must be a non-empty string of at most {OrganizationEvents.MaxEventNameLength} characters.");
@@ -40,5 +42,27 @@ public sealed class OrganizationEventsConsumer(OrganizationEvents events, Organi
         return true;
     }
 
+    /// <summary>Never stored, never replayed, no id: to the organization's other sockets, on every instance, at once.</summary>
+    private async ValueTask<bool> SignalAsync(ConsumerContext context, SignalMessage signal)
+    {
+        if (!OrganizationEvents.IsEventName(signal.Event))
+        {
+            throw new InvalidMessageException($"'event' must be a non-empty string of at most {OrganizationEvents.MaxEventNameLength} characters.");
+        }
+
+        await context.PublishToOthersAsync(
+            OrganizationStream.For(Resource.Id), new OrganizationSignal(signal.Event!, StoredMessage.Data(signal.Data), new EventSender(context.UserId, context.UserName)));
+        return true;
+    }
+
     private sealed record PublishMessage(string? Event, JsonElement? Data);
+
+    private sealed record SignalMessage(string? Event, JsonElement? Data);
+
+    /// <summary><c>{"type":"org.signal","event","data","sender":{"id","username"}}</c>.</summary>
+    private sealed record OrganizationSignal(string Event, JsonElement? Data, EventSender Sender)
+    {
+        [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+        public string Type => "org.signal";
+    }
 }

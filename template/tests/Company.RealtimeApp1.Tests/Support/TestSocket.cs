@@ -81,6 +81,14 @@ public sealed class TestSocket(ClientWebSocket socket) : IAsyncDisposable
 
     private Task<(WebSocketMessageType Type, byte[] Payload)>? _pending;
 
+    /// <summary>
+    /// Whether presence messages (<c>presence</c>, <c>presence.joined</c>, <c>presence.left</c>) are passed over, as
+    /// the tests of everything but presence want: who comes and goes on an organization is not what they are about.
+    /// </summary>
+    public bool SkipsPresence { get; set; } = true;
+
+    private static ReadOnlySpan<byte> PresencePrefix => """{"type":"presence"""u8;
+
     private async Task<(WebSocketMessageType Type, byte[] Payload)> ReceiveCoreAsync()
     {
         var buffer = new byte[16 * 1024];
@@ -91,7 +99,14 @@ public sealed class TestSocket(ClientWebSocket socket) : IAsyncDisposable
             message.Write(buffer, 0, result.Count);
             if (result.EndOfMessage || result.MessageType == WebSocketMessageType.Close)
             {
-                return (result.MessageType, message.ToArray());
+                var payload = message.ToArray();
+                if (SkipsPresence && result.MessageType == WebSocketMessageType.Text && payload.AsSpan().StartsWith(PresencePrefix))
+                {
+                    message.SetLength(0);
+                    continue;
+                }
+
+                return (result.MessageType, payload);
             }
         }
     }

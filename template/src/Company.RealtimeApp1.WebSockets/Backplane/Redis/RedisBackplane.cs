@@ -28,6 +28,7 @@ internal static class RedisBackplane
         services.AddSingleton<RedisWebSocketTicketStore>();
         services.AddSingleton<RedisConnectionLeases>();
         services.AddSingleton<RedisRateLimitStore>();
+        services.AddSingleton<RedisPresenceStore>();
         // Chosen when first resolved, once configuration is final (a test host sets it late).
         services.AddSingleton<IMessageBus>(provider => IsConfigured(provider)
             ? provider.GetRequiredService<RedisMessageBus>()
@@ -44,6 +45,10 @@ internal static class RedisBackplane
         services.AddSingleton<IRateLimitStore>(provider => IsConfigured(provider)
             ? provider.GetRequiredService<RedisRateLimitStore>()
             : provider.GetRequiredService<InMemoryRateLimitStore>());
+        // Who is online on a stream, on every instance.
+        services.AddSingleton<IPresenceStore>(provider => IsConfigured(provider)
+            ? provider.GetRequiredService<RedisPresenceStore>()
+            : provider.GetRequiredService<LocalPresenceStore>());
         services.AddSingleton<RedisHealthCheck>();
         services.AddHostedService<RedisOutageRecovery>();
         services.AddHealthChecks();

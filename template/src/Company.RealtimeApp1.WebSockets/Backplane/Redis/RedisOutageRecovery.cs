@@ -15,7 +15,7 @@ namespace Company.RealtimeApp1.WebSockets.Redis;
 /// rather than from the next renewal on.
 /// </summary>
 internal sealed partial class RedisOutageRecovery(
-    IServiceProvider services, StreamCatchUp catchUp, ConnectionLeaseRenewal leaseRenewal, ILogger<RedisOutageRecovery> logger)
+    IServiceProvider services, StreamCatchUp catchUp, StreamPresence presence, ConnectionLeaseRenewal leaseRenewal, ILogger<RedisOutageRecovery> logger)
     : BackgroundService
 {
     /// <summary>How long a resubscription may take to be heard before the catch-up goes ahead regardless.</summary>
@@ -79,6 +79,8 @@ internal sealed partial class RedisOutageRecovery(
                 // see the gap it leaves even if nothing is published after it, and fill it from the store.
                 var republished = await bus.RepublishUnsentAsync();
                 var catchingUp = await catchUp.CatchUpAsync(stoppingToken);
+                // A Redis that restarted empty lost every instance's presence: each writes its own back.
+                await RebuildPresenceAsync(stoppingToken);
                 Log.Recovered(logger, redis.GetEndPoints().FirstOrDefault()?.ToString(),
                     (DateTime.UtcNow - _lostAt).TotalSeconds, catchingUp, republished);
             }
@@ -91,6 +93,18 @@ internal sealed partial class RedisOutageRecovery(
         {
             redis.ConnectionFailed -= OnConnectionFailed;
             redis.ConnectionRestored -= OnConnectionRestored;
+        }
+    }
+
+    private async Task RebuildPresenceAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await presence.RebuildAsync(cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            Log.PresenceNotRebuilt(logger, exception);
         }
     }
 
@@ -168,6 +182,9 @@ internal sealed partial class RedisOutageRecovery(
 
         [LoggerMessage(2, LogLevel.Information, "Reconnected to Redis at {EndPoint} after {Seconds:0.0} s: {Memberships} socket memberships catching up from the store, {Republished} streams' newest unpublished messages published")]
         public static partial void Recovered(ILogger logger, string? endPoint, double seconds, int memberships, int republished);
+
+        [LoggerMessage(4, LogLevel.Warning, "Could not write this instance's presence back to Redis after it returned; the next renewal does")]
+        public static partial void PresenceNotRebuilt(ILogger logger, Exception exception);
 
         [LoggerMessage(3, LogLevel.Warning, "A Redis subscription was not heard again within {Seconds} s of reconnecting; catching up regardless")]
         public static partial void NotHeard(ILogger logger, double seconds);
