@@ -55,9 +55,9 @@ public static class RealtimeServiceCollectionExtensions
         services.AddSingleton<ConnectionRecheck>();
         services.AddHostedService(provider => provider.GetRequiredService<ConnectionRecheck>());
         services.AddSingleton<StreamCatchUp>();
-        services.AddOptions<PresenceOptions>().BindConfiguration(RealtimeOptions.SectionName + ":Presence")
+        services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.SectionName)
             .Validate(presence => presence.RenewInterval > TimeSpan.Zero && presence.RenewInterval < presence.Lifetime,
-                $"'{RealtimeOptions.SectionName}:Presence:RenewInterval' must be positive and shorter than its 'Lifetime'.")
+                $"'{PresenceOptions.SectionName}:{nameof(PresenceOptions.RenewInterval)}' must be positive and shorter than its '{nameof(PresenceOptions.Lifetime)}'.")
             .ValidateOnStart();
         services.AddSingleton<LocalPresenceStore>();
         services.TryAddSingleton<IPresenceStore>(provider => provider.GetRequiredService<LocalPresenceStore>());

@@ -3,6 +3,8 @@ namespace Company.RealtimeApp1.WebSockets;
 /// <summary>How long an instance's presence records live, and how often they are renewed and compared.</summary>
 public sealed class PresenceOptions
 {
+    public const string SectionName = RealtimeOptions.SectionName + ":Presence";
+
     /// <summary>Whether a consumer that asks for presence gets it; false turns it off for every stream (to measure what it costs, say).</summary>
     public bool Enabled { get; set; } = true;
 
