@@ -86,6 +86,9 @@ internal sealed class SubjectServer(BenchPaths paths, string? existingApp = null
         Settings["ASPNETCORE_ENVIRONMENT"] = "Development";
         Settings["PasswordHashing__WorkFactor"] = "4";
         Settings["RateLimiting__Token__PerClient"] = "1000000";
+        // SignalR and the bare peer have no presence: the scenarios compare like with like. What presence costs is
+        // its own measurement (issue 22: joins/s and memory with it on against off).
+        Settings["WebSockets__Presence__Enabled"] = "false";
 
         var environment = new Dictionary<string, string>(Settings);
         // The seed keeps its own three users (indexes 0-2) and two organizations (0-1); ours come after them.
