@@ -141,7 +141,9 @@ internal sealed partial class StreamPresence(
             {
                 try
                 {
-                    await RenewAsync(rewrite: false, stoppingToken);
+                    // Written anew each time, not only kept alive: a Redis that restarted empty has them back within
+                    // an interval, whatever became of the recovery's own rebuild. One HSET per stream and instance.
+                    await RenewAsync(rewrite: true, stoppingToken);
                     await ReconcileAllAsync(stoppingToken);
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)

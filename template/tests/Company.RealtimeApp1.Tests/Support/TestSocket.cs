@@ -87,7 +87,14 @@ public sealed class TestSocket(ClientWebSocket socket) : IAsyncDisposable
     /// </summary>
     public bool SkipsPresence { get; set; } = true;
 
-    private static ReadOnlySpan<byte> PresencePrefix => """{"type":"presence"""u8;
+    private static ReadOnlySpan<byte> PresenceSnapshot => """{"type":"presence","members":"""u8;
+
+    private static ReadOnlySpan<byte> PresenceJoined => """{"type":"presence.joined","""u8;
+
+    private static ReadOnlySpan<byte> PresenceLeft => """{"type":"presence.left","""u8;
+
+    private static bool IsPresence(ReadOnlySpan<byte> payload) =>
+        payload.StartsWith(PresenceSnapshot) || payload.StartsWith(PresenceJoined) || payload.StartsWith(PresenceLeft);
 
     private async Task<(WebSocketMessageType Type, byte[] Payload)> ReceiveCoreAsync()
     {
@@ -100,7 +107,7 @@ public sealed class TestSocket(ClientWebSocket socket) : IAsyncDisposable
             if (result.EndOfMessage || result.MessageType == WebSocketMessageType.Close)
             {
                 var payload = message.ToArray();
-                if (SkipsPresence && result.MessageType == WebSocketMessageType.Text && payload.AsSpan().StartsWith(PresencePrefix))
+                if (SkipsPresence && result.MessageType == WebSocketMessageType.Text && IsPresence(payload))
                 {
                     message.SetLength(0);
                     continue;

@@ -38,7 +38,7 @@ public sealed class RedisPresenceTests
         var snapshot = await late.ReceiveJsonAsync("presence");
         await bobOnB.DisposeAsync();
 
-        Assert.Equal([alice.UserName, bob.UserName], Members(snapshot).Order());
+        Assert.Equal(new[] { alice.UserName, bob.UserName }.Order(), Members(snapshot).Order());
         Assert.Equal(bob.UserName, UserName(await watcher.ReceiveJsonAsync("presence.left")));
         Assert.Equal(bob.UserName, UserName(await late.ReceiveJsonAsync("presence.left")));
     }
@@ -80,9 +80,9 @@ public sealed class RedisPresenceTests
             await using var probe = await WatchAsync(cluster.A, org, alice);
             online = [.. Members(await probe.ReceiveJsonAsync("presence")).Order()];
         }
-        while (!online.SequenceEqual([alice.UserName, bob.UserName]) && DateTime.UtcNow < deadline);
+        while (!online.SequenceEqual(new[] { alice.UserName, bob.UserName }.Order()) && DateTime.UtcNow < deadline);
 
-        Assert.Equal([alice.UserName, bob.UserName], online);
+        Assert.Equal(new[] { alice.UserName, bob.UserName }.Order(), online);
     }
 
     [Fact]
