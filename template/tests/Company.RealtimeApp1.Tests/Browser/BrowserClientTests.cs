@@ -165,7 +165,7 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
 
             await browser.ExpectStateAsync("org-acme", "forbidden");
             await Expect(browser.Stream("org-acme")).ToHaveAttributeAsync("data-last-close", "4003");
-            await Expect(browser.Stream("org-acme")).ToHaveTextAsync("acme events: forbidden");
+            await Expect(browser.Stream("org-acme")).ToHaveTextAsync("acme events: forbidden (removed: no longer allowed on this stream)");
 
             // A few seconds later: no ticket asked for, no socket opened, and the notifications stream still open.
             await Task.Delay(TimeSpan.FromSeconds(5));
