@@ -120,7 +120,7 @@ internal sealed record BenchProfile
 
 internal sealed record BenchOptions(
     BenchProfile Profile, IReadOnlyList<string> Servers, IReadOnlyList<string> Scenarios, bool KeepTemp, string? SubjectDirectory = null,
-    TimeSpan? Soak = null, bool PerfMap = false)
+    TimeSpan? Soak = null, bool PerfMap = false, bool Presence = false)
 {
     public static readonly string[] AllServers = ["subject", "signalr", "bare"];
 
@@ -140,6 +140,7 @@ internal sealed record BenchOptions(
         List<string>? scenarios = null;
         var keepTemp = false;
         var perfMap = false;
+        var presence = false;
         string? subject = null;
         TimeSpan? soak = null;
         for (var i = 0; i < args.Length; i++)
@@ -194,6 +195,9 @@ internal sealed record BenchOptions(
                 case "--perf-map":
                     perfMap = true;
                     break;
+                case "--presence":
+                    presence = true;
+                    break;
                 default:
                     return null;
             }
@@ -208,11 +212,11 @@ internal sealed record BenchOptions(
         }
 
         var measured = scenarios ?? DefaultScenarios(profile);
-        return new BenchOptions(profile, servers, [.. AllScenarios.Where(measured.Contains)], keepTemp, subject, PerfMap: perfMap);
+        return new BenchOptions(profile, servers, [.. AllScenarios.Where(measured.Contains)], keepTemp, subject, PerfMap: perfMap, Presence: presence);
     }
 
     public const string Usage = """
-        usage: dotnet run -c Release --project bench/WsAuth.Bench -- [--quick | --full] [--servers LIST] [--scenarios LIST] [--subject DIR] [--keep-temp] [--perf-map]
+        usage: dotnet run -c Release --project bench/WsAuth.Bench -- [--quick | --full] [--servers LIST] [--scenarios LIST] [--subject DIR] [--keep-temp] [--perf-map] [--presence]
                dotnet run -c Release --project bench/WsAuth.Bench -- --soak [--soak-minutes N] [--subject DIR] [--keep-temp]
           --quick       every scenario but the cluster against every server, small and short (the default; under 3 minutes)
           --full        the figures for the README: every scenario, more sockets, longer steps, more runs
@@ -225,6 +229,8 @@ internal sealed record BenchOptions(
                         clients that never read) for 10 minutes, sampled every 10 s; nothing else runs
           --soak-minutes N   the soak's length instead of 10 minutes (implies --soak)
           --keep-temp   keep bench/results/tmp (the generated app, its database and the server logs)
+          --presence    run the subject with presence on (WebSockets:Presence:Enabled=true; off by default, as the peers have
+                        none): compare its handshake and idle rows with a run without it
           --perf-map    start each server with DOTNET_PerfMapEnabled=1 and DOTNET_EnableWriteXorExecute=0 (for perf record -g -p PID; the pid
                         is written to bench/results/tmp/logs/NAME.pid)
         """;

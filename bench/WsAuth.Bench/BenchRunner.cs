@@ -66,7 +66,11 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
             report.Notes.Add("servers ran with DOTNET_PerfMapEnabled=1 and DOTNET_EnableWriteXorExecute=0 (--perf-map), perhaps under perf: not a run to compare");
         }
 
-        var subject = new SubjectServer(paths, options.SubjectDirectory);
+        var subject = new SubjectServer(paths, options.SubjectDirectory, options.Presence);
+        if (options.Presence)
+        {
+            report.Notes.Add("the subject ran with presence on (--presence): its rows are not comparable with a run without it");
+        }
         // The subject always starts: it issues the tokens every server is measured with.
         var servers = new List<ServerUnderTest> { subject };
         if (options.Servers.Contains("signalr"))

@@ -14,7 +14,7 @@ namespace WsAuth.Bench.Servers;
 /// affect setup are changed: extra seed users and organizations, a low bcrypt cost to seed and sign them in
 /// quickly, and a higher <c>/token</c> limit per client address so one address can sign in thousands of users.
 /// </summary>
-internal sealed class SubjectServer(BenchPaths paths, string? existingApp = null) : ServerUnderTest(paths)
+internal sealed class SubjectServer(BenchPaths paths, string? existingApp = null, bool presence = false) : ServerUnderTest(paths)
 {
     private const string AppName = "Bench.Subject";
     /// <summary>Setup requests in flight: each writes to SQLite, so more do not go faster.</summary>
@@ -88,7 +88,7 @@ internal sealed class SubjectServer(BenchPaths paths, string? existingApp = null
         Settings["RateLimiting__Token__PerClient"] = "1000000";
         // SignalR and the bare peer have no presence: the scenarios compare like with like. What presence costs is
         // its own measurement (issue 22: joins/s and memory with it on against off).
-        Settings["WebSockets__Presence__Enabled"] = "false";
+        Settings["WebSockets__Presence__Enabled"] = presence ? "true" : "false";
 
         var environment = new Dictionary<string, string>(Settings);
         // The seed keeps its own three users (indexes 0-2) and two organizations (0-1); ours come after them.
