@@ -12,16 +12,26 @@ internal sealed class StreamCatchUp(StreamHub hub, ConnectionRecheck recheck)
     /// <summary>The close reason of a socket whose gap could not be filled: what its client should do.</summary>
     public const string CloseReason = StreamMembership.CloseReason;
 
-    /// <summary>The bus delivers again: re-checks every connection, then starts every stored membership's catch-up. Returns how many.</summary>
-    public async Task<int> CatchUpAsync(CancellationToken cancellationToken)
+    /// <summary>The bus may be losing messages from now on: every socket holds stored ones back, those that join meanwhile too.</summary>
+    public void Interrupt() => hub.Interrupt();
+
+    /// <summary>Which outage is the latest: a catch-up takes it before it checks the bus is back, and ends only that one.</summary>
+    public long Epoch => hub.InterruptionEpoch;
+
+    /// <summary>
+    /// The bus delivers again after outage <paramref name="epoch"/>: re-checks every connection (a revocation made meanwhile
+    /// closes its sockets before they get anything more), then starts every stored membership's catch-up. Returns how many.
+    /// </summary>
+    public async Task<int> CatchUpAsync(long epoch, CancellationToken cancellationToken)
     {
+        hub.EndInterruption(epoch);
         await recheck.RecheckAllAsync(cancellationToken);
         var catchingUp = 0;
         foreach (var membership in hub.Memberships.ToArray())
         {
             if (membership.IsStored && !membership.Connection.Closing.IsCancellationRequested)
             {
-                membership.CatchUp();
+                membership.CatchUp(epoch);
                 catchingUp++;
             }
         }

@@ -11,6 +11,8 @@ public sealed class StreamHub(RealtimeMetrics metrics)
 {
     private readonly ConcurrentDictionary<StreamId, ImmutableArray<IStreamSubscriber>> _streams = new();
     private readonly Lock _gate = new();
+    private bool _interrupted;
+    private long _epoch;
 
     /// <summary>Hands <paramref name="message"/> to every local member of its stream.</summary>
     public void Deliver(StreamMessage message)
@@ -39,6 +41,48 @@ public sealed class StreamHub(RealtimeMetrics metrics)
         {
             var members = _streams.GetValueOrDefault(stream, []);
             _streams[stream] = members.Add(subscriber);
+            if (_interrupted && subscriber is StreamMembership membership)
+            {
+                membership.Interrupt(_epoch);
+            }
+        }
+    }
+
+    /// <summary>Counts the outages of the bus: a catch-up knows which one it ends, and leaves a newer one alone.</summary>
+    internal long InterruptionEpoch
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _epoch;
+            }
+        }
+    }
+
+    /// <summary>The bus is down: every membership, and one that joins meanwhile, holds stored messages back until its catch-up.</summary>
+    internal void Interrupt()
+    {
+        lock (_gate)
+        {
+            _interrupted = true;
+            _epoch++;
+            foreach (var membership in Memberships)
+            {
+                membership.Interrupt(_epoch);
+            }
+        }
+    }
+
+    /// <summary>The bus is back from outage <paramref name="epoch"/>: a membership that joins from now on is live at once.</summary>
+    internal void EndInterruption(long epoch)
+    {
+        lock (_gate)
+        {
+            if (_epoch == epoch)
+            {
+                _interrupted = false;
+            }
         }
     }
 

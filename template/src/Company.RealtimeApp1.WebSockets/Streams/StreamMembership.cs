@@ -47,6 +47,11 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
 
     // A catch-up came while the socket was still joining or replaying: it runs when that ends.
     private bool _catchUpPending;
+
+    // The newest outage of the bus this socket was in, and the newest it caught up on: while the first is ahead, stored
+    // messages are held back, so that what was revoked meanwhile is re-checked before anything more is sent.
+    private long _interruptedIn;
+    private long _caughtUpOn;
     private SortedList<long, StreamMessage>? _held;
 
     public StreamId Stream { get; } = stream;
@@ -79,6 +84,12 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
 
             if (_delivered != NotStarted && message.Id <= _delivered)
             {
+                return;
+            }
+
+            if (IsInterrupted)
+            {
+                Hold(message);
                 return;
             }
 
@@ -184,12 +195,41 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
         }
     }
 
-    /// <summary>The bus may have lost messages (it was down): reads what was stored after the last delivered one, and sends it.</summary>
-    public void CatchUp()
+    private bool IsInterrupted => _interruptedIn > _caughtUpOn;
+
+    /// <summary>The bus is down (outage <paramref name="epoch"/>): stored messages are held back until <see cref="CatchUp"/> for it.</summary>
+    public void Interrupt(long epoch)
+    {
+        lock (_gate)
+        {
+            _interruptedIn = Math.Max(_interruptedIn, epoch);
+        }
+    }
+
+    /// <summary>
+    /// The bus may have lost messages: reads what was stored after the last delivered one, and sends it, then what was
+    /// held back. With <paramref name="epoch"/>, the bus is back from that outage (and the socket was re-checked); a
+    /// socket in a newer outage is left to that one's catch-up. Without, a check found the socket behind its stream.
+    /// </summary>
+    public void CatchUp(long? epoch = null)
     {
         lock (_gate)
         {
             if (!IsStored)
+            {
+                return;
+            }
+
+            if (epoch is { } outage)
+            {
+                if (_interruptedIn > outage)
+                {
+                    return;
+                }
+
+                _caughtUpOn = Math.Max(_caughtUpOn, outage);
+            }
+            else if (IsInterrupted)
             {
                 return;
             }
@@ -304,7 +344,8 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
     /// <summary>Sends the held messages that are next in line; true when some remain, behind a gap.</summary>
     private bool ReleaseHeld()
     {
-        if (_held is not { } held)
+        // During an outage nothing is released: the catch-up after it does.
+        if (_held is not { } held || IsInterrupted)
         {
             return false;
         }
@@ -362,7 +403,7 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
                     _fillAgain = false;
                     var everything = _fillEverything;
                     _fillEverything = false;
-                    if (!everything && _held is not { Count: > 0 })
+                    if (IsInterrupted || (!everything && _held is not { Count: > 0 }))
                     {
                         // What was missing arrived from the bus meanwhile.
                         _filling = false;
@@ -377,6 +418,11 @@ internal sealed partial class StreamMembership(StreamId stream, RealtimeConnecti
                 {
                     lock (_gate)
                     {
+                        if (IsInterrupted)
+                        {
+                            break;
+                        }
+
                         // The store no longer holds what is missing: trimmed away.
                         trimmed = message.Id > _delivered + 1;
                         if (trimmed)

@@ -64,6 +64,8 @@ internal sealed partial class RedisOutageRecovery(
             await foreach (var _ in _restored.Reader.ReadAllAsync(stoppingToken))
             {
                 var heard = await bus.ProbeAsync(ProbeTimeout, stoppingToken);
+                // Taken before the check: an outage that begins after it is a newer one, which this catch-up leaves alone.
+                var epoch = catchUp.Epoch;
                 if (IsDown)
                 {
                     // Lost again meanwhile: the next restore catches up on both gaps at once.
@@ -78,7 +80,7 @@ internal sealed partial class RedisOutageRecovery(
                 // What this instance stored but could not publish reaches the other instances now: their sockets
                 // see the gap it leaves even if nothing is published after it, and fill it from the store.
                 var republished = await bus.RepublishUnsentAsync();
-                var catchingUp = await catchUp.CatchUpAsync(stoppingToken);
+                var catchingUp = await catchUp.CatchUpAsync(epoch, stoppingToken);
                 // A Redis that restarted empty lost every instance's presence: each writes its own back.
                 await RebuildPresenceAsync(stoppingToken);
                 Log.Recovered(logger, redis.GetEndPoints().FirstOrDefault()?.ToString(),
@@ -122,6 +124,7 @@ internal sealed partial class RedisOutageRecovery(
         }
 
         Log.Lost(logger, failure.EndPoint?.ToString(), failure.FailureType);
+        catchUp.Interrupt();
     }
 
     /// <summary>
@@ -136,6 +139,7 @@ internal sealed partial class RedisOutageRecovery(
         }
 
         Log.Lost(logger, redis.GetEndPoints().FirstOrDefault()?.ToString(), ConnectionFailureType.UnableToConnect);
+        catchUp.Interrupt();
         _ = Task.Run(async () =>
         {
             using var poll = new PeriodicTimer(StartPollInterval);
