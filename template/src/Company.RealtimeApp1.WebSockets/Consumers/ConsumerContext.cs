@@ -163,7 +163,7 @@ public sealed partial class ConsumerContext
     }
 
     /// <summary>A <c>resume</c> on the open socket: what was stored after <paramref name="since"/> and this socket has not delivered, then <c>resumed</c>.</summary>
-    internal ValueTask ResumeAsync(long since) => ReplayAsync([.. _streams.Where(membership => membership.IsStored || membership.Stream.Kind != StreamPublisher.UserStreamKind)], since);
+    internal ValueTask ResumeAsync(long since) => ReplayAsync([.. _streams.Where(membership => membership.Stream.Kind != StreamPublisher.UserStreamKind)], since);
 
     internal async ValueTask LeaveAllAsync()
     {
