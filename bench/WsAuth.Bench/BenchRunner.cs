@@ -194,11 +194,21 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
             report.Scenarios.Add(await IdleMemoryScenario.RunAsync(session, idleSockets, cancellationToken));
         }
 
+        if (scenarios.Contains("joins"))
+        {
+            report.Scenarios.Add(await IdleMemoryScenario.RunAsync(session, idleSockets, cancellationToken, orgStreams: true));
+        }
+
         await WarmUpAsync(session, session.Profile.ServerWarmUp, cancellationToken);
 
         if (scenarios.Contains("handshake"))
         {
             report.Scenarios.Add(await HandshakeScenario.RunAsync(session, cancellationToken));
+        }
+
+        if (scenarios.Contains("joins"))
+        {
+            report.Scenarios.Add(await HandshakeScenario.RunAsync(session, cancellationToken, orgStreams: true));
         }
 
         if (scenarios.Contains("fanout"))

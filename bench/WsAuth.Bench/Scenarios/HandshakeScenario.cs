@@ -14,18 +14,22 @@ internal static class HandshakeScenario
 {
     public const string Name = "handshake";
 
-    public static async Task<ScenarioResult> RunAsync(ServerSession session, CancellationToken cancellationToken)
+    /// <summary>The same on organization streams (the <c>joins</c> scenario): each connect joins its org, and its presence.</summary>
+    public const string OrgName = "org-handshake";
+
+    public static async Task<ScenarioResult> RunAsync(ServerSession session, CancellationToken cancellationToken, bool orgStreams = false)
     {
         var profile = session.Profile;
         var users = session.World.Users;
-        var result = new ScenarioResult { Scenario = Name, Server = session.Name };
+        var result = new ScenarioResult { Scenario = orgStreams ? OrgName : Name, Server = session.Name };
+        var targets = orgStreams ? (Func<IReadOnlyList<BenchUser>, int, int, List<SocketTarget>>)OrgTargets : Targets;
 
         for (var run = 0; run < profile.HandshakeRuns; run++)
         {
             await session.WaitForQuietAsync(cancellationToken);
             var serverCpu = new Infrastructure.CpuMeter(session.Server.Pid);
             var generatorCpu = new Infrastructure.CpuMeter(Environment.ProcessId);
-            using var set = await SocketSet.OpenAsync(session, Targets(users, profile.HandshakeSockets, offset: run * profile.HandshakeSockets), cancellationToken);
+            using var set = await SocketSet.OpenAsync(session, targets(users, profile.HandshakeSockets, run * profile.HandshakeSockets), cancellationToken);
             var figures = new Dictionary<string, double>
             {
                 ["connects_per_s"] = Math.Round(set.Sockets.Count / set.Elapsed.TotalSeconds, 1),
@@ -39,7 +43,7 @@ internal static class HandshakeScenario
                 result.Notes.Add($"run {run + 1}: {set.Failures} connects failed ({set.FirstError})");
             }
 
-            Progress.Write($"  {session.Name,-8} handshake run {run + 1}: {figures["connects_per_s"]:0} connects/s " +
+            Progress.Write($"  {session.Name,-8} {result.Scenario} run {run + 1}: {figures["connects_per_s"]:0} connects/s " +
                 $"(server CPU {figures["server_cpu"]:P0}, generator {figures["generator_cpu"]:P0})");
             await set.CloseAsync();
         }
@@ -53,4 +57,11 @@ internal static class HandshakeScenario
     /// <summary><paramref name="count"/> sockets on the user's own stream, one user after another.</summary>
     public static List<SocketTarget> Targets(IReadOnlyList<BenchUser> users, int count, int offset) =>
         [.. Enumerable.Range(0, count).Select(i => new SocketTarget(Endpoint.Notifications, users[(offset + i) % users.Count]))];
+
+    /// <summary>
+    /// <paramref name="count"/> sockets on organization streams, one user after another, each on its own organization's
+    /// stream: with the users of a run all different, every connect is that user's first on the stream (a presence join).
+    /// </summary>
+    public static List<SocketTarget> OrgTargets(IReadOnlyList<BenchUser> users, int count, int offset) =>
+        [.. Enumerable.Range(0, count).Select(i => users[(offset + i) % users.Count]).Select(user => new SocketTarget(Endpoint.Organization, user, user.Org))];
 }

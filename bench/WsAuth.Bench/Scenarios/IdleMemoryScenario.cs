@@ -18,21 +18,25 @@ internal static class IdleMemoryScenario
 {
     public const string Name = "idle-memory";
 
+    /// <summary>The same on organization streams (the <c>joins</c> scenario): what a socket costs with its org's presence.</summary>
+    public const string OrgName = "org-idle-memory";
+
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(500);
 
-    public static async Task<ScenarioResult> RunAsync(ServerSession session, int sockets, CancellationToken cancellationToken)
+    public static async Task<ScenarioResult> RunAsync(ServerSession session, int sockets, CancellationToken cancellationToken, bool orgStreams = false)
     {
         var profile = session.Profile;
         var users = session.World.Users;
-        var result = new ScenarioResult { Scenario = Name, Server = session.Name };
+        var result = new ScenarioResult { Scenario = orgStreams ? OrgName : Name, Server = session.Name };
+        var targets = orgStreams ? (Func<IReadOnlyList<BenchUser>, int, int, List<SocketTarget>>)HandshakeScenario.OrgTargets : HandshakeScenario.Targets;
         var half = sockets / 2;
 
         var baseline = await ReadAfterGcAsync(cancellationToken);
         for (var run = 0; run < profile.IdleRuns; run++)
         {
-            using var first = await SocketSet.OpenAsync(session, HandshakeScenario.Targets(users, half, offset: 0), cancellationToken);
+            using var first = await SocketSet.OpenAsync(session, targets(users, half, 0), cancellationToken);
             var middle = await ReadAfterGcAsync(cancellationToken);
-            using var second = await SocketSet.OpenAsync(session, HandshakeScenario.Targets(users, sockets - half, offset: half), cancellationToken);
+            using var second = await SocketSet.OpenAsync(session, targets(users, sockets - half, half), cancellationToken);
             var loaded = await ReadAfterGcAsync(cancellationToken);
             var added = second.OpenCount;
             var open = first.OpenCount + added;
@@ -54,7 +58,7 @@ internal static class IdleMemoryScenario
                 result.Notes.Add($"run {run + 1}: {first.Failures + second.Failures} of {sockets} sockets failed to open ({first.FirstError ?? second.FirstError})");
             }
 
-            Progress.Write($"  {session.Name,-8} idle run {run + 1}: RSS {figures["baseline_mib"]:0.0} → {figures["half_mib"]:0.0} ({open - added} sockets) " +
+            Progress.Write($"  {session.Name,-8} {result.Scenario} run {run + 1}: RSS {figures["baseline_mib"]:0.0} → {figures["half_mib"]:0.0} ({open - added} sockets) " +
                 $"→ {figures["loaded_mib"]:0.0} MiB ({open}): {figures["kib_per_socket"]:0.0} KiB per socket ({figures["kib_per_socket_private"]:0.0} private)" +
                 (run == 0 ? $", {figures["kib_per_socket_marginal"]:0.0} per socket of the second half" : ""));
             await second.CloseAsync();

@@ -1,17 +1,22 @@
 using System.Text.Json.Serialization;
-using Company.RealtimeApp1.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
 namespace Company.RealtimeApp1.Auth;
 
-/// <summary>The answer to <c>POST /session</c>: the cookie is HttpOnly, so this is how a page learns when to sign in again.</summary>
-public sealed record SessionResponse([property: JsonPropertyName("expires_in")] long ExpiresIn);
+/// <summary>
+/// The answer to <c>POST /session</c> and <c>POST /session/refresh</c>: the access token for the page's bearer
+/// calls (kept in memory), and its lifetime, so the page knows when to renew. The refresh token never leaves
+/// its HttpOnly cookie.
+/// </summary>
+public sealed record SessionResponse(
+    [property: JsonPropertyName("access_token")] string AccessToken,
+    [property: JsonPropertyName("token_type")] string TokenType,
+    [property: JsonPropertyName("expires_in")] long ExpiresIn);
 
 /// <summary>
-/// Which pages may sign a browser in (<c>POST /session</c>): a page on another site could otherwise post
-/// its own credentials and sign the browser in as someone else. The app answers with the same
+/// Which pages may sign a browser in or renew its session (<c>/session</c>): a page on another site could
+/// otherwise post its own credentials and sign the browser in as someone else. The app answers with the same
 /// allow-list its WebSocket handshakes use.
 /// </summary>
 public interface ISignInOriginPolicy
@@ -21,8 +26,11 @@ public interface ISignInOriginPolicy
 }
 
 /// <summary>
-/// A browser cannot set an Authorization header on a WebSocket; it can sign in for an HttpOnly session
-/// cookie that handshakes accept (<c>POST /session</c>, <c>DELETE /session</c>).
+/// Browser sessions: a browser cannot set an Authorization header on a WebSocket, and a page should not keep a
+/// token in storage. <c>POST /session</c> signs in with a form and sets two HttpOnly cookies: the access token
+/// (WebSocket handshakes accept it) and the session's refresh token (sent to <c>/session</c> only).
+/// <c>POST /session/refresh</c> renews both from the cookie, so a reloaded page is still signed in;
+/// <c>DELETE /session</c> ends the session.
 /// </summary>
 internal static class SessionEndpoints
 {
@@ -34,10 +42,13 @@ internal static class SessionEndpoints
             .WithNoStore()
             .DisableAntiforgery();
         session.MapPost("", SignInAsync)
-            .WithSummary("Signs in with a form username and password; sets the HttpOnly session cookie WebSocket handshakes accept")
+            .WithSummary("Signs in with a form username and password; sets the HttpOnly session cookies")
             .RequireRateLimiting(TokenRateLimiting.PerClientPolicy);
-        session.MapDelete("", SignOut)
-            .WithSummary("Clears the session cookie");
+        session.MapPost("/refresh", RefreshAsync)
+            .WithSummary("Renews the session from its HttpOnly refresh cookie (refresh-token rotation): a reloaded page stays signed in")
+            .RequireRateLimiting(TokenRateLimiting.PerClientPolicy);
+        session.MapDelete("", SignOutAsync)
+            .WithSummary("Ends the session: revokes its refresh token and clears both cookies");
 
         return routes;
     }
@@ -46,17 +57,12 @@ internal static class SessionEndpoints
         HttpContext context,
         ISignInOriginPolicy origins,
         TokenGrants grants,
-        UserManager<User> users,
-        AccessTokenIssuer accessTokens,
+        IOptions<JwtOptions> jwt,
         CancellationToken cancellationToken)
     {
-        // A page on another site could otherwise post its own credentials and sign the browser in as someone else.
-        if (!origins.Allows(context.Request))
+        if (ForeignOrigin(context, origins) is { } refused)
         {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status403Forbidden,
-                title: "Origin not allowed",
-                detail: "Pages on this origin may not sign in here.");
+            return refused;
         }
 
         var (form, error) = await CredentialForm.ReadAsync(context.Request, cancellationToken);
@@ -79,18 +85,74 @@ internal static class SessionEndpoints
             return TypedResults.BadRequest(check.Error);
         }
 
-        var accessToken = accessTokens.Issue(user, await users.GetRolesAsync(user));
-        context.Response.Cookies.Append(SessionCookie.Name, accessToken.Value, SessionCookie.Options(context.Request, accessToken.Lifetime));
-        return TypedResults.Ok(new SessionResponse((long)accessToken.Lifetime.TotalSeconds));
+        return TypedResults.Ok(SetCookies(context, await grants.StartSessionAsync(user, cancellationToken), jwt.Value));
     }
 
     /// <summary>
-    /// Stops the browser from sending the token. The token itself stays valid until it expires, as
-    /// every access token does; changing the password ends it at once.
+    /// The refresh grant, with the token read from the refresh cookie. A refused one (invalid, expired, revoked,
+    /// or reused: then its whole family dies, as on <c>/token</c>) clears both cookies.
     /// </summary>
-    private static NoContent SignOut(HttpContext context)
+    private static async Task<Results<Ok<SessionResponse>, BadRequest<OAuthError>, ProblemHttpResult>> RefreshAsync(
+        HttpContext context,
+        ISignInOriginPolicy origins,
+        TokenGrants grants,
+        IOptions<JwtOptions> jwt,
+        CancellationToken cancellationToken)
+    {
+        if (ForeignOrigin(context, origins) is { } refused)
+        {
+            return refused;
+        }
+
+        if (!context.Request.Cookies.TryGetValue(SessionCookie.RefreshName, out var refreshToken) || string.IsNullOrEmpty(refreshToken))
+        {
+            return TypedResults.BadRequest(OAuthError.InvalidGrant("There is no session to renew; sign in with POST /session."));
+        }
+
+        if (await grants.RotateAsync(refreshToken, cancellationToken) is not { } tokens)
+        {
+            ClearCookies(context);
+            return TypedResults.BadRequest(OAuthError.InvalidGrant("The session is invalid, expired or revoked; sign in again."));
+        }
+
+        return TypedResults.Ok(SetCookies(context, tokens, jwt.Value));
+    }
+
+    /// <summary>
+    /// Revokes the session's refresh family (as <c>/token/revoke</c> does: the user's sockets close 4001) and clears
+    /// both cookies; <c>204</c> whether or not there was a session.
+    /// </summary>
+    private static async Task<NoContent> SignOutAsync(HttpContext context, RefreshTokenStore refreshTokens, CancellationToken cancellationToken)
+    {
+        if (context.Request.Cookies.TryGetValue(SessionCookie.RefreshName, out var refreshToken) && !string.IsNullOrEmpty(refreshToken))
+        {
+            await refreshTokens.RevokeAsync(refreshToken, cancellationToken);
+        }
+
+        ClearCookies(context);
+        return TypedResults.NoContent();
+    }
+
+    // A page on another site could otherwise sign the browser in as someone else, or read a renewed token.
+    private static ProblemHttpResult? ForeignOrigin(HttpContext context, ISignInOriginPolicy origins) =>
+        origins.Allows(context.Request)
+            ? null
+            : TypedResults.Problem(
+                statusCode: StatusCodes.Status403Forbidden,
+                title: "Origin not allowed",
+                detail: "Pages on this origin may not sign in here.");
+
+    private static SessionResponse SetCookies(HttpContext context, TokenResponse tokens, JwtOptions jwt)
+    {
+        var cookies = context.Response.Cookies;
+        cookies.Append(SessionCookie.Name, tokens.AccessToken, SessionCookie.Options(context.Request, TimeSpan.FromSeconds(tokens.ExpiresIn)));
+        cookies.Append(SessionCookie.RefreshName, tokens.RefreshToken, SessionCookie.RefreshOptions(context.Request, jwt.RefreshTokenLifetime));
+        return new SessionResponse(tokens.AccessToken, tokens.TokenType, tokens.ExpiresIn);
+    }
+
+    private static void ClearCookies(HttpContext context)
     {
         context.Response.Cookies.Delete(SessionCookie.Name, SessionCookie.Options(context.Request));
-        return TypedResults.NoContent();
+        context.Response.Cookies.Delete(SessionCookie.RefreshName, SessionCookie.RefreshOptions(context.Request));
     }
 }

@@ -182,10 +182,16 @@ internal sealed class TokenGrants(
     public async Task<Results<Ok<TokenResponse>, BadRequest<OAuthError>, TooManyRequestsResult>> RefreshAsync(
         string refreshToken, CancellationToken cancellationToken)
     {
-        return await refreshTokens.RotateAsync(refreshToken, cancellationToken) is { } rotation
-            ? TypedResults.Ok(await IssueAsync(rotation.User, rotation.RefreshToken))
+        return await RotateAsync(refreshToken, cancellationToken) is { } tokens
+            ? TypedResults.Ok(tokens)
             : TypedResults.BadRequest(OAuthError.InvalidGrant("The refresh token is invalid, expired or revoked."));
     }
+
+    /// <summary>The refresh grant's next pair, or null when the token is invalid, expired or revoked (a reuse revokes its family).</summary>
+    public async Task<TokenResponse?> RotateAsync(string refreshToken, CancellationToken cancellationToken) =>
+        await refreshTokens.RotateAsync(refreshToken, cancellationToken) is { } rotation
+            ? await IssueAsync(rotation.User, rotation.RefreshToken)
+            : null;
 
     private async Task<TokenResponse> IssueAsync(User user, string refreshToken)
     {

@@ -58,7 +58,7 @@ internal static partial class CredentialRedaction
                 continue;
             }
 
-            var cookieEnd = name.Equals(SessionCookie.Name, StringComparison.OrdinalIgnoreCase) ? value.Value.IndexOf(';') : -1;
+            var cookieEnd = IsSessionCookie(name) ? value.Value.IndexOf(';') : -1;
             var end = cookieEnd < 0 ? value.Index + value.Length : value.Index + cookieEnd;
             masked ??= new StringBuilder(text.Length);
             masked.Append(text, copied, value.Index - copied).Append(Mask);
@@ -73,8 +73,11 @@ internal static partial class CredentialRedaction
 
     // Query-string and form parameters that carry a credential, and the session cookie (Cookie and Set-Cookie headers).
     private static readonly HashSet<string> CredentialNames = new(
-        ["access_token", "refresh_token", "id_token", "token", "ticket", "password", "client_secret", SessionCookie.Name],
+        ["access_token", "refresh_token", "id_token", "token", "ticket", "password", "client_secret", SessionCookie.Name, SessionCookie.RefreshName],
         StringComparer.OrdinalIgnoreCase);
+
+    private static bool IsSessionCookie(string name) =>
+        name.Equals(SessionCookie.Name, StringComparison.OrdinalIgnoreCase) || name.Equals(SessionCookie.RefreshName, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Compares the name as the app reads it (<c>HttpRequest.Query</c>: <c>+</c> is a space, percent-escapes

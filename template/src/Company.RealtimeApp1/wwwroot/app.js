@@ -1,6 +1,8 @@
 // The development page: signs in, connects the notifications stream and one events stream per
 // organization (each with its history), shows what arrives, who is online in each organization and who is
 // typing, publishes organization events, and lets an admin send a notification. Served at / in Development.
+// It signs in for a browser session: the refresh token stays in an HttpOnly cookie, so a reload signs it back
+// in with no token in storage.
 import { WsAuthClient, WsAuthError } from "./wsauth.js";
 
 /** @param {string} id */
@@ -34,7 +36,7 @@ $("signin").addEventListener("submit", async (event) => {
   const submit = /** @type {HTMLButtonElement} */ ($("signin-submit"));
   submit.disabled = true;
   showSignInError("");
-  const next = new WsAuthClient();
+  const next = new WsAuthClient({ session: true });
   try {
     await next.signIn(username.value, password.value);
     password.value = "";
@@ -113,6 +115,22 @@ $("publish").addEventListener("submit", async (event) => {
     result.className = "error";
   }
 });
+
+restore();
+
+/** A reload (or a new tab): the session's HttpOnly cookie signs the page back in; without one, the sign-in form. */
+async function restore() {
+  const next = new WsAuthClient({ session: true });
+  try {
+    if (await next.restore()) {
+      await start(next);
+      return;
+    }
+    reset("");
+  } catch (error) {
+    reset(error instanceof WsAuthError && error.status === 0 ? "The server cannot be reached." : "");
+  }
+}
 
 /** Shows the session of a client that just signed in; if `/me` fails, signs it out again (and rethrows). @param {WsAuthClient} next */
 async function start(next) {

@@ -7,7 +7,10 @@
 //   client.connect("/ws/notifications");
 //
 // Tokens are kept in memory only (never in storage, never in a URL): a socket is opened with a one-time
-// ticket from POST /ws/ticket. See the app's README, "From a browser", for the reconnect rules.
+// ticket from POST /ws/ticket. With `{session: true}` it signs in with POST /session instead: the refresh
+// token lives in an HttpOnly cookie no script can read (`restore()` signs a reloaded page back in), and
+// sockets are opened with the session cookie, which the browser sends by itself.
+// See the app's README, "From a browser", for the reconnect rules.
 
 /**
  * @typedef {object} WsAuthOptions
@@ -15,6 +18,9 @@
  * @property {number} [initialBackoffMs] First reconnect delay before jitter (default 500).
  * @property {number} [maxBackoffMs] Largest reconnect delay before jitter (default 15000).
  * @property {typeof fetch} [fetch] The fetch to use (default: the global one).
+ * @property {boolean} [session] Sign in with POST /session (default false: POST /token): the refresh token stays in
+ *   the app's HttpOnly cookie, renewed with POST /session/refresh, and {@link WsAuthClient#restore} picks the session
+ *   up again after a reload. For pages the app serves itself (the cookies are SameSite=Strict, for its own origin).
  */
 
 /**
@@ -22,7 +28,7 @@
  * @property {string} access_token
  * @property {"Bearer"} token_type
  * @property {number} expires_in Seconds.
- * @property {string} refresh_token
+ * @property {string} [refresh_token] Absent from the answers of /session and /session/refresh (it stays in the cookie).
  */
 
 /**
@@ -105,7 +111,7 @@
  * @typedef {{status: "refreshed"} | {status: "signed_out"} | {status: "unavailable", retryAfterMs: number}} RefreshResult
  */
 
-/** @typedef {{ticket: string, token: string} | {retryAfterMs: number} | {signedOut: true}} TicketResult */
+/** `ticket` null: the session cookie is the handshake's credential. @typedef {{ticket: string | null, token: string} | {retryAfterMs: number} | {signedOut: true}} TicketResult */
 
 /**
  * What a {@link Stream} needs from its client: closures over the client's private state, so that none
@@ -133,6 +139,9 @@ const RETRY_CODES = new Set([1001, 1006, 1008, 1011, 1012, 1013, 4029]);
  * looks to a browser, and retrying it would never end.
  */
 const MAX_FAILED_HANDSHAKES = 5;
+
+/** In session mode, where the refresh token is: the browser sends it, no script holds it. */
+const IN_COOKIE = "(the HttpOnly session cookie)";
 
 /** Module-private: the client hands a newer access token to a stream's open socket. */
 const HAND_OUT = Symbol("handOut");
@@ -167,7 +176,7 @@ export class WsAuthError extends Error {
  */
 export class WsAuthClient extends EventTarget {
   /** @type {string | null} */ #access = null;
-  /** @type {string | null} */ #refresh = null;
+  /** The refresh token, or {@link IN_COOKIE} in session mode. @type {string | null} */ #refresh = null;
   /** Bumped whenever the tokens are forgotten: a token response of an older generation is dropped. */ #generation = 0;
   /** @type {Promise<RefreshResult> | null} */ #refreshing = null;
   /** When the access token was obtained, and how long it lasts (ms). */ #obtainedAt = 0;
@@ -178,6 +187,7 @@ export class WsAuthClient extends EventTarget {
   /** @type {StreamHost} */ #host;
   #baseUrl;
   #fetch;
+  #session;
   #initialBackoffMs;
   #maxBackoffMs;
 
@@ -186,6 +196,7 @@ export class WsAuthClient extends EventTarget {
     super();
     this.#baseUrl = (options.baseUrl ?? globalThis.location?.origin ?? "").replace(/\/$/, "");
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#session = options.session ?? false;
     this.#initialBackoffMs = options.initialBackoffMs ?? 500;
     this.#maxBackoffMs = options.maxBackoffMs ?? 15000;
     this.#host = {
@@ -206,13 +217,35 @@ export class WsAuthClient extends EventTarget {
   }
 
   /**
-   * Signs in with the password grant of POST /token.
+   * Signs in with the password grant of POST /token (or with POST /session, in session mode).
    * @param {string} username
    * @param {string} password
    * @returns {Promise<void>} Rejects with a {@link WsAuthError} (status 400 `invalid_grant` for bad credentials).
    */
   async signIn(username, password) {
-    await this.#token({ grant_type: "password", username, password });
+    await (this.#session
+      ? this.#token("/session", { username, password })
+      : this.#token("/token", { grant_type: "password", username, password }));
+  }
+
+  /**
+   * Session mode: signs back in with the session's HttpOnly refresh cookie (POST /session/refresh), as a page
+   * does when it loads.
+   * @returns {Promise<boolean>} Whether there was a session to pick up (false: show the sign-in form). Rejects
+   *   with a {@link WsAuthError} when the server cannot be asked (network error, 429, 5xx).
+   */
+  async restore() {
+    if (!this.#session) {
+      throw new Error("restore() needs the session option.");
+    }
+    try {
+      return await this.#sessionRefresh();
+    } catch (error) {
+      if (error instanceof WsAuthError && (error.status === 400 || error.status === 401)) {
+        return false; // no session, or it ended (expired, revoked, signed out elsewhere)
+      }
+      throw error;
+    }
   }
 
   /**
@@ -270,17 +303,19 @@ export class WsAuthClient extends EventTarget {
     }
   }
 
-  /** Closes every stream, revokes the refresh token and forgets both tokens. */
+  /** Closes every stream, revokes the refresh token (in session mode: ends the session) and forgets both tokens. */
   async signOut() {
     this.close();
     const refresh = this.#refresh;
     this.#forget();
-    if (refresh) {
-      try {
+    try {
+      if (this.#session) {
+        await this.#fetch(this.#baseUrl + "/session", { method: "DELETE" });
+      } else if (refresh) {
         await this.#post("/token/revoke", { token: refresh });
-      } catch {
-        // Revocation is best effort; the tokens are forgotten anyway.
       }
+    } catch {
+      // Revocation is best effort; the tokens are forgotten anyway.
     }
     this.#emit("signedout", { reason: "signout" });
   }
@@ -308,7 +343,10 @@ export class WsAuthClient extends EventTarget {
     }
     const generation = this.#generation;
     try {
-      if (!(await this.#token({ grant_type: "refresh_token", refresh_token: refresh }))) {
+      const stored = this.#session
+        ? await this.#sessionRefresh()
+        : await this.#token("/token", { grant_type: "refresh_token", refresh_token: refresh });
+      if (!stored) {
         return { status: "signed_out" }; // signed out while the request was in flight
       }
     } catch (error) {
@@ -338,6 +376,10 @@ export class WsAuthClient extends EventTarget {
       const token = this.#access;
       if (!token) {
         return { signedOut: true };
+      }
+      if (this.#session) {
+        // The browser sends the session cookie with the handshake (a ticket beside it would be a second credential).
+        return { ticket: null, token };
       }
       let response;
       try {
@@ -434,22 +476,33 @@ export class WsAuthClient extends EventTarget {
   }
 
   /**
-   * Stores the pair of a token response, unless the client was signed out while it was in flight.
-   * @param {Record<string, string>} fields
-   * @returns {Promise<boolean>} Whether the pair was stored.
+   * POST /session/refresh. Every tab of the app shares the refresh cookie, and a refresh token presented twice ends
+   * the session, so the tabs take turns (a Web Lock): each one sends the cookie the one before it renewed.
+   * @returns {Promise<boolean>} Whether the new token was stored.
    */
-  async #token(fields) {
+  #sessionRefresh() {
+    const refresh = () => this.#token("/session/refresh", {});
+    return globalThis.navigator?.locks ? globalThis.navigator.locks.request("wsauth.session.refresh", refresh) : refresh();
+  }
+
+  /**
+   * Stores the token(s) of a token response, unless the client was signed out while it was in flight.
+   * @param {string} path POST /token, or in session mode POST /session or /session/refresh.
+   * @param {Record<string, string>} fields
+   * @returns {Promise<boolean>} Whether the token(s) were stored.
+   */
+  async #token(path, fields) {
     const generation = this.#generation;
-    const body = await this.#post("/token", fields);
+    const body = await this.#post(path, fields);
     if (generation !== this.#generation) {
       return false;
     }
-    if (!body || typeof body.access_token !== "string" || typeof body.refresh_token !== "string") {
-      throw new WsAuthError("POST /token: not a token response", 502);
+    if (!body || typeof body.access_token !== "string" || (!this.#session && typeof body.refresh_token !== "string")) {
+      throw new WsAuthError(`POST ${path}: not a token response`, 502);
     }
     const tokens = /** @type {TokenResponse} */ (body);
     this.#access = tokens.access_token;
-    this.#refresh = tokens.refresh_token;
+    this.#refresh = this.#session ? IN_COOKIE : tokens.refresh_token ?? null;
     this.#obtainedAt = Date.now();
     this.#lifetimeMs = tokens.expires_in * 1000;
     return true;
@@ -612,7 +665,9 @@ export class Stream {
     }
 
     const url = this.#host.socketUrl(this.#path);
-    url.searchParams.set("ticket", result.ticket);
+    if (result.ticket !== null) {
+      url.searchParams.set("ticket", result.ticket);
+    }
     if (this.#lastId !== null) {
       url.searchParams.set("since", String(this.#lastId));
     }

@@ -34,7 +34,7 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
             await browser.Page.GetByTestId("publish-submit").ClickAsync();
             await Expect(browser.Page.GetByTestId("publish-result")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^Published event \d+\.$"));
             await browser.ExpectTextsAsync(browser.Events("acme"), """bob · chat: {"text":"hi from the page"}""");
-            browser.AssertEverySocketCarriedOnlyATicket();
+            browser.AssertNoSocketCarriedACredentialInItsUrl();
         });
     }
 
@@ -55,16 +55,16 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
             await browser.ExpectTextsAsync(browser.Notifications, "Before: the restart");
             await browser.ExpectTextsAsync(browser.Events("acme"), """alice · chat: {"text":"before"}""");
 
-            // Hold the page's ticket requests, so that it cannot reconnect until everything below is stored.
-            var held = 0;
+            // Hold the page's new sockets before they reach the server, so that none reconnects until everything
+            // below is stored; each one's URL is kept.
+            var reconnects = new System.Collections.Concurrent.ConcurrentQueue<Uri>();
             var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            await browser.Page.RouteAsync("**/ws/ticket", async route =>
+            await browser.Page.RouteWebSocketAsync(url => new Uri(url).AbsolutePath.StartsWith("/ws/", StringComparison.Ordinal), async socket =>
             {
-                Interlocked.Increment(ref held);
+                reconnects.Enqueue(new Uri(socket.Url));
                 await release.Task;
-                await route.ContinueAsync();
+                socket.ConnectToServer();
             });
-            var socketsBefore = browser.SocketPaths.Count;
 
             await server.RestartAsync();
 
@@ -72,13 +72,13 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
             await Expect(browser.Stream("org-acme")).ToHaveAttributeAsync("data-last-close", "1001");
             await browser.ExpectStateAsync("notifications", "reconnecting");
             await browser.ExpectStateAsync("org-acme", "reconnecting");
-            await Eventually.HoldsAsync(() => Volatile.Read(ref held) == 2);
+            await Eventually.HoldsAsync(() => reconnects.Count == 2);
 
             alice = await server.SignInAsync("alice");
             var first = await server.NotifyAsync(alice, bob, "While away", "one");
             var second = await server.NotifyAsync(alice, bob, "While away", "two");
             var eventWhileAway = await server.PublishAsync(alice, acme, "chat", new { text = "while away" });
-            Assert.Equal(socketsBefore, browser.SocketPaths.Count); // nothing reconnected yet
+            Assert.Equal(2, reconnects.Count); // held: nothing reconnected yet
 
             release.SetResult();
 
@@ -88,7 +88,6 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
             await browser.ExpectTextsAsync(browser.Events("acme"), """alice · chat: {"text":"before"}""", """alice · chat: {"text":"while away"}""");
 
             // The reconnects asked for what came after the last id each stream had shown.
-            var reconnects = browser.SocketPaths.Skip(socketsBefore).Select(p => new Uri(new Uri("http://page"), p)).ToList();
             Assert.Equal(2, reconnects.Count);
             Assert.Equal(before.ToString(), SinceOf(reconnects.Single(u => u.AbsolutePath == "/ws/notifications")));
             Assert.Equal(eventBefore.ToString(), SinceOf(reconnects.Single(u => u.AbsolutePath == $"/ws/events/{acme}")));
@@ -102,7 +101,7 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
             Assert.Equal(
                 new[] { eventBefore, eventWhileAway }.Select(id => id.ToString()),
                 await browser.Page.GetByTestId("org-event").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.id)"));
-            browser.AssertEverySocketCarriedOnlyATicket();
+            browser.AssertNoSocketCarriedACredentialInItsUrl();
         });
     }
 
@@ -156,9 +155,7 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
         await browser.RunAsync(async () =>
         {
             await browser.SignInAsync("bob", "notifications", "org-acme");
-            var tickets = browser.TicketRequests;
             var sockets = browser.SocketPaths.Count;
-            Assert.Equal(2, tickets);
             Assert.Equal(2, sockets);
 
             await server.RemoveMemberAsync(alice, acme, bob);
@@ -167,10 +164,9 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
             await Expect(browser.Stream("org-acme")).ToHaveAttributeAsync("data-last-close", "4003");
             await Expect(browser.Stream("org-acme")).ToHaveTextAsync("acme events: forbidden (removed: no longer allowed on this stream)");
 
-            // A few seconds later: no ticket asked for, no socket opened, and the notifications stream still open.
+            // A few seconds later: no socket opened, and the notifications stream still open.
             await Task.Delay(TimeSpan.FromSeconds(5));
             await browser.ExpectStateAsync("org-acme", "forbidden");
-            Assert.Equal(tickets, browser.TicketRequests);
             Assert.Equal(sockets, browser.SocketPaths.Count);
             await browser.ExpectStateAsync("notifications", "open");
             await Expect(browser.Stream("notifications")).Not.ToHaveAttributeAsync("data-last-close", new System.Text.RegularExpressions.Regex("."));
@@ -191,7 +187,6 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
         {
             await browser.SignInAsync("bob", "notifications", "org-acme");
             var sockets = browser.SocketPaths.Count;
-            var tickets = browser.TicketRequests;
 
             // Every other session of bob ends: his sockets close 4001 and his refresh tokens are revoked.
             await server.ChangePasswordAsync(bobElsewhere, "bob-dev-password", "bob-new-password");
@@ -200,7 +195,6 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
             await Expect(browser.Page.GetByTestId("signin-section")).ToBeVisibleAsync();
             await Expect(browser.Page.GetByTestId("session")).ToBeHiddenAsync();
             await Task.Delay(TimeSpan.FromSeconds(3));
-            Assert.Equal(tickets, browser.TicketRequests);
             Assert.Equal(sockets, browser.SocketPaths.Count);
         });
     }
@@ -213,27 +207,31 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
         var (bob, _) = await server.MeAsync(await server.SignInAsync("bob"));
         await using var browser = await BrowserPage.OpenAsync(chromium, server);
 
-        // Until the page has refreshed its token at the server, /ws/ticket says 401, so the page refreshes;
-        // the first refresh grant is answered 503 (Retry-After: 1) without reaching the server.
+        // Until the page has renewed its session at the server, its handshakes are refused (auth 401, close 4001)
+        // without reaching the server, so the page renews; the first renewal is answered 503 (Retry-After: 1).
         var refreshes = 0;
         var refreshed = 0;
-        await browser.Page.RouteAsync("**/ws/ticket", async route =>
+        var signedIn = 0;
+        await browser.Page.RouteWebSocketAsync(url => new Uri(url).AbsolutePath.StartsWith("/ws/", StringComparison.Ordinal), async socket =>
         {
-            if (Volatile.Read(ref refreshed) == 0)
+            if (Volatile.Read(ref refreshed) == 1)
             {
-                await route.FulfillAsync(new()
-                {
-                    Status = 401,
-                    Headers = new Dictionary<string, string> { ["WWW-Authenticate"] = "Bearer error=\"invalid_token\"" },
-                });
+                socket.ConnectToServer(); // from here on, frames pass through as they are
                 return;
             }
 
+            socket.Send("""{"type":"auth","status":401,"error":"token_expired","detail":"The access token expired."}""");
+            await socket.CloseAsync(new() { Code = 4001, Reason = "unauthorized" });
+        });
+        // The renewals after the sign-in, that is: the page asks once when it loads too (a reload's restore), before any session.
+        await browser.Page.RouteAsync("**/session", async route =>
+        {
+            Volatile.Write(ref signedIn, 1);
             await route.ContinueAsync();
         });
-        await browser.Page.RouteAsync("**/token", async route =>
+        await browser.Page.RouteAsync("**/session/refresh", async route =>
         {
-            if (route.Request.PostData?.Contains("grant_type=refresh_token", StringComparison.Ordinal) != true)
+            if (Volatile.Read(ref signedIn) == 0)
             {
                 await route.ContinueAsync();
                 return;
@@ -265,7 +263,7 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
             await Expect(browser.Page.GetByTestId("session")).ToBeVisibleAsync();
             await server.NotifyAsync(alice, bob, "Still", "signed in");
             await browser.ExpectTextsAsync(browser.Notifications, "Still: signed in");
-            browser.AssertEverySocketCarriedOnlyATicket();
+            browser.AssertNoSocketCarriedACredentialInItsUrl();
         });
     }
 

@@ -56,10 +56,18 @@ public sealed class BrowserPage : IAsyncDisposable
     }
 
     /// <summary>
-    /// Asserts that every WebSocket the page opened so far carried exactly one <c>ticket</c> and at most one
-    /// <c>since</c> in its query, and nothing else: no <c>access_token</c>, no <c>token</c>. Names only, never values.
+    /// Asserts that every WebSocket the page opened so far carried no credential in its URL (the page's sockets are
+    /// opened with the HttpOnly session cookie): at most one <c>since</c> in its query, and nothing else. Names only.
     /// </summary>
-    public void AssertEverySocketCarriedOnlyATicket()
+    public void AssertNoSocketCarriedACredentialInItsUrl() => AssertSocketQueries(ticket: false);
+
+    /// <summary>
+    /// Asserts that every WebSocket opened so far carried exactly one <c>ticket</c> and at most one <c>since</c> in
+    /// its query, and nothing else: no <c>access_token</c>, no <c>token</c>. Names only, never values.
+    /// </summary>
+    public void AssertEverySocketCarriedOnlyATicket() => AssertSocketQueries(ticket: true);
+
+    private void AssertSocketQueries(bool ticket)
     {
         var paths = SocketPaths;
         Assert.NotEmpty(paths);
@@ -67,8 +75,8 @@ public sealed class BrowserPage : IAsyncDisposable
         {
             var query = QueryHelpers.ParseQuery(new Uri(new Uri("http://page"), path).Query);
             var names = string.Join(", ", query.Keys.Order(StringComparer.Ordinal));
-            Assert.True(query.TryGetValue("ticket", out var ticket) && ticket.Count == 1, $"a socket without exactly one ticket (query names: {names})");
-            Assert.True(query.Keys.All(name => name is "ticket" or "since"), $"a socket with more than a ticket and since (query names: {names})");
+            Assert.True(!ticket || (query.TryGetValue("ticket", out var one) && one.Count == 1), $"a socket without exactly one ticket (query names: {names})");
+            Assert.True(query.Keys.All(name => name == "since" || (ticket && name == "ticket")), $"a socket with more in its query than {(ticket ? "a ticket and " : "")}since (query names: {names})");
             Assert.True(!query.TryGetValue("since", out var since) || since.Count == 1, $"a socket with more than one since (query names: {names})");
         }
     }
@@ -79,6 +87,14 @@ public sealed class BrowserPage : IAsyncDisposable
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(Timeout);
         return new BrowserPage(context, page);
+    }
+
+    /// <summary>Another tab of the same browser context: it shares this page's cookies, as a user's tabs do.</summary>
+    public async Task<IPage> NewTabAsync()
+    {
+        var page = await _context.NewPageAsync();
+        page.SetDefaultTimeout(Timeout);
+        return page;
     }
 
     /// <summary>The stream entry of <paramref name="key"/>: <c>notifications</c>, or <c>org-SLUG</c>.</summary>

@@ -14,7 +14,8 @@ public sealed class HandshakeCredentialLoggingTests
         var ticket = await app.IssueTicketAsync(token);
         using var session = await app.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, BaseAddress = app.ServerAddress })
             .PostAsync("/session", RealtimeApplication.Form(("username", userName), ("password", password)));
-        var cookie = session.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        var cookie = session.CookiePair(Handshakes.SessionCookie);
+        var refreshCookie = session.CookiePair(Handshakes.RefreshCookie);
 
         await using (var byQuery = await app.ConnectAsync($"{EchoConsumer.Path}?access_token={token}&token={token}"))
         {
@@ -59,7 +60,7 @@ public sealed class HandshakeCredentialLoggingTests
         var records = app.Logs.GetSnapshot();
 
         Assert.Contains(records, r => r.Message.Contains(EchoConsumer.Path + "?ticket=" + CredentialRedaction.Mask, StringComparison.Ordinal));
-        string[] secrets = [token, ticket, cookie["wsauth_session=".Length..], password];
+        string[] secrets = [token, ticket, cookie["wsauth_session=".Length..], refreshCookie["wsauth_refresh=".Length..], password];
         foreach (var record in records)
         {
             var texts = new List<string> { record.Message };
@@ -79,6 +80,8 @@ public sealed class HandshakeCredentialLoggingTests
     [Theory]
     [InlineData("Cookie: wsauth_session=abc.def-ghi; theme=dark", "Cookie: wsauth_session=[redacted]; theme=dark")]
     [InlineData("Set-Cookie: wsauth_session=abc; max-age=900; path=/", "Set-Cookie: wsauth_session=[redacted]; max-age=900; path=/")]
+    [InlineData("Cookie: theme=dark; wsauth_refresh=r3fr-esh_; wsauth_session=abc", "Cookie: theme=dark; wsauth_refresh=[redacted]; wsauth_session=[redacted]")]
+    [InlineData("Set-Cookie: wsauth_refresh=r3fr-esh_; max-age=1209600; path=/session", "Set-Cookie: wsauth_refresh=[redacted]; max-age=1209600; path=/session")]
     public void TheSessionCookieIsMasked(string text, string expected)
     {
         Assert.Equal(expected, CredentialRedaction.Redact(text));

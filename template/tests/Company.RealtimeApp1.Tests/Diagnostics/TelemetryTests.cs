@@ -35,7 +35,8 @@ public sealed class TelemetryTests
         var encodedTicket = await app.IssueTicketAsync(token);
         using var session = await app.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, BaseAddress = app.ServerAddress })
             .PostAsync("/session", RealtimeApplication.Form(("username", userName), ("password", password)));
-        var cookie = session.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        var cookie = session.CookiePair(Handshakes.SessionCookie);
+        var refreshCookie = session.CookiePair(Handshakes.RefreshCookie);
 
         await WelcomedAsync(app, $"{EchoConsumer.Path}?access_token={token}&x=1");
         await WelcomedAsync(app, $"{EchoConsumer.Path}?ticket={ticket}");
@@ -58,7 +59,7 @@ public sealed class TelemetryTests
         Assert.Contains(metrics, metric => metric.Name == "realtime.connections.closed");
         Assert.Contains(metrics, metric => metric.Name == "http.server.request.duration");
 
-        string[] secrets = [password, signedIn.AccessToken, signedIn.RefreshToken, token, refreshed.RefreshToken, ticket, encodedTicket, cookie["wsauth_session=".Length..]];
+        string[] secrets = [password, signedIn.AccessToken, signedIn.RefreshToken, token, refreshed.RefreshToken, ticket, encodedTicket, cookie["wsauth_session=".Length..], refreshCookie["wsauth_refresh=".Length..]];
         foreach (var (source, text) in exported.SelectMany(SpanTexts).Concat(metrics.SelectMany(MetricTexts)))
         {
             Assert.False(secrets.Any(secret => text.Contains(secret, StringComparison.Ordinal)), $"A credential was exported in {source}.");

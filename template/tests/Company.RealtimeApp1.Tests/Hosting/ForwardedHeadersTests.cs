@@ -81,8 +81,9 @@ public sealed class ForwardedHeadersTests
         using var response = await app.CreateClient().SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var cookie = Assert.Single(response.Headers.GetValues("Set-Cookie"));
-        Assert.Equal(secure, cookie.Split(';', StringSplitOptions.TrimEntries).Contains("secure", StringComparer.OrdinalIgnoreCase));
+        var cookies = response.Headers.GetValues("Set-Cookie").ToList();
+        Assert.Equal([Handshakes.SessionCookie, Handshakes.RefreshCookie], cookies.Select(c => c[..c.IndexOf('=')]));
+        Assert.All(cookies, cookie => Assert.Equal(secure, cookie.Split(';', StringSplitOptions.TrimEntries).Contains("secure", StringComparer.OrdinalIgnoreCase)));
     }
 
     [Theory]

@@ -14,6 +14,11 @@ public static class Handshakes
 {
     public const string AuthSubProtocol = "wsauth.v1";
     public const string SessionCookie = "wsauth_session";
+    public const string RefreshCookie = "wsauth_refresh";
+
+    /// <summary>The <c>name=value</c> pair a response's <c>Set-Cookie</c> sets for this cookie (what a browser then sends back).</summary>
+    public static string CookiePair(this HttpResponseMessage response, string name) =>
+        Assert.Single(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith(name + "=", StringComparison.Ordinal)).Split(';')[0];
 
     /// <summary>
     /// Asserts the failure contract: exactly one <c>auth</c> message with these fields, in this order,

@@ -11,9 +11,10 @@ public sealed class RealtimeCluster : IAsyncDisposable
 {
     private readonly TestDatabase _database;
 
-    private RealtimeCluster(RedisServer redis, TestDatabase database, RealtimeApplication a, RealtimeApplication b)
+    private RealtimeCluster(RedisServer redis, TestDatabase database, Dictionary<string, string?> settings, RealtimeApplication a, RealtimeApplication b)
     {
         Redis = redis;
+        Settings = settings;
         _database = database;
         A = a;
         B = b;
@@ -23,6 +24,9 @@ public sealed class RealtimeCluster : IAsyncDisposable
 
     /// <summary>The database both instances share, for a third process (a command, say) to join them.</summary>
     public string DatabaseConnectionString => _database.ConnectionString;
+
+    /// <summary>What both instances were configured with (database, Redis, signing key, and the test's own): a third instance, as a process of its own, joins them with it.</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; }
 
     public RealtimeApplication A { get; }
 
@@ -42,7 +46,7 @@ public sealed class RealtimeCluster : IAsyncDisposable
         _ = a.ServerAddress;
         var b = RealtimeApplication.With(shared);
         _ = b.ServerAddress;
-        return new RealtimeCluster(redis, database, a, b);
+        return new RealtimeCluster(redis, database, shared, a, b);
     }
 
     /// <summary>Waits until <c>/health</c> answers <paramref name="status"/> on both instances (503 while Redis is unreachable).</summary>

@@ -44,20 +44,26 @@ public sealed class RedisPresenceTests
     }
 
     [Fact]
-    public async Task AnInstanceThatDiesWithoutAGoodbyeDropsItsUsersFromEveryonesPresence()
+    public async Task AnInstanceKilledWithoutAGoodbyeDropsItsUsersFromEveryonesPresence()
     {
         await using var cluster = await RealtimeCluster.StartAsync(QuickPresence);
         var (org, alice, bob) = await OrganizationAsync(cluster);
         await using var watcher = await WatchAsync(cluster.A, org, alice);
         await watcher.ReceiveJsonAsync("presence");
-        await using var bobOnB = await cluster.B.JoinedAsync(PathFor(org), bob.Token);
+        // A third instance, as a process of its own on the same database and Redis, holds bob's socket.
+        await using var instance = await AppProcess.StartServerAsync(cluster.Settings);
+        await using var bobThere = await instance.ConnectAsync(PathFor(org), bob.Token);
+        bobThere.SkipsPresence = false;
+        await bobThere.ReceiveJsonAsync("welcome");
         Assert.Equal(bob.UserName, UserName(await watcher.ReceiveJsonAsync("presence.joined")));
+        Assert.Equal(new[] { alice.UserName, bob.UserName }.Order(), Members(await bobThere.ReceiveJsonAsync("presence")).Order());
 
-        // B loses Redis first, so nothing it does on its way down reaches the others: a crash, as they see it.
-        await cluster.B.Services.GetRequiredService<IConnectionMultiplexer>().CloseAsync(allowCommandsToComplete: false);
-        await cluster.B.DisposeAsync();
+        // SIGKILL: no close frame, no goodbye to Redis; its records expire (Lifetime 3 s here, 45 s by default).
+        await instance.KillAsync();
 
         Assert.Equal(bob.UserName, UserName(await watcher.ReceiveJsonAsync("presence.left")));
+        await using var late = await WatchAsync(cluster.B, org, alice);
+        Assert.Equal([alice.UserName], Members(await late.ReceiveJsonAsync("presence")));
     }
 
     [Fact]
