@@ -24,7 +24,11 @@ internal static class DotNet
         ["UseSharedCompilation"] = "false",
     };
 
-    public static async Task<ProcessResult> RunAsync(string workingDirectory, params string[] arguments)
+    public static Task<ProcessResult> RunAsync(string workingDirectory, params string[] arguments) =>
+        RunAsync(workingDirectory, new Dictionary<string, string>(), arguments);
+
+    /// <summary>Runs dotnet with <paramref name="variables"/> set (or, with an empty value, removed) on top of its usual environment.</summary>
+    public static async Task<ProcessResult> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> variables, params string[] arguments)
     {
         var startInfo = new ProcessStartInfo("dotnet")
         {
@@ -47,9 +51,16 @@ internal static class DotNet
             }
         }
 
-        foreach (var (key, value) in Environment)
+        foreach (var (key, value) in Environment.Concat(variables))
         {
-            startInfo.Environment[key] = value;
+            if (value.Length == 0)
+            {
+                startInfo.Environment.Remove(key);
+            }
+            else
+            {
+                startInfo.Environment[key] = value;
+            }
         }
 
         var commandLine = $"dotnet {string.Join(' ', arguments)}";

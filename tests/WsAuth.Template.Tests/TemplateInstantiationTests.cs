@@ -36,6 +36,35 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         await AssertBuildsWithoutWarningsAsync(output.Path);
         await AssertPublishesTheAppAndNothingOfTheTestsAsync(output.Path);
         await AssertGeneratedTestsPassAsync(output.Path);
+        await AssertTestsWithoutTheirServicesSkipOrUnderCiFailAsync(output.Path);
+    }
+
+    /// <summary>
+    /// The generated tests never install what they need (SPEC §1): with Redis and the browser named where there is
+    /// none, the tests that need them are skipped with a message naming the variable and what to set, and under
+    /// <c>CI=true</c> they fail instead.
+    /// </summary>
+    private static async Task AssertTestsWithoutTheirServicesSkipOrUnderCiFailAsync(string outputDirectory)
+    {
+        const string Filter = "FullyQualifiedName~RedisPresenceTests|FullyQualifiedName~BrowserPresenceTests";
+        var missing = new Dictionary<string, string>
+        {
+            ["WSAUTH_TEST_REDIS_SERVER"] = "/nonexistent/redis-server",
+            ["WSAUTH_TEST_BROWSER"] = "/nonexistent/chromium",
+            ["CI"] = "",
+        };
+
+        // The console shows a skip's reason at the detailed verbosity (IDEs show it always).
+        var skipped = await DotNet.RunAsync(outputDirectory, missing, "test", $"{Name}.slnx", "--no-build", "--filter", Filter, "--logger", "console;verbosity=detailed");
+        skipped.AssertSucceeded();
+        Assert.Matches(@"Total tests: 6\s+Skipped: 6\s", skipped.Output);
+        Assert.Contains("WSAUTH_TEST_REDIS_SERVER names /nonexistent/redis-server, where there is no redis-server", skipped.Output, StringComparison.Ordinal);
+        Assert.Contains("WSAUTH_TEST_BROWSER names /nonexistent/chromium, where there is no Chromium, Chrome or Edge", skipped.Output, StringComparison.Ordinal);
+
+        var failed = await DotNet.RunAsync(outputDirectory, new Dictionary<string, string>(missing) { ["CI"] = "true" }, "test", $"{Name}.slnx", "--no-build", "--filter", Filter);
+        Assert.NotEqual(0, failed.ExitCode);
+        Assert.Matches(@"Failed:\s+6, Passed:\s+0, Skipped:\s+0, Total:\s+6", failed.Output);
+        Assert.Contains("(CI=true: a service the tests need must be there", failed.Output, StringComparison.Ordinal);
     }
 
     /// <summary>

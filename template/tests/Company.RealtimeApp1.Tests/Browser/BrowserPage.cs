@@ -83,7 +83,7 @@ public sealed class BrowserPage : IAsyncDisposable
 
     public static async Task<BrowserPage> OpenAsync(ChromiumFixture chromium, DevelopmentServer server)
     {
-        var context = await chromium.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = server.Address.ToString() });
+        var context = await (await chromium.GetBrowserAsync()).NewContextAsync(new BrowserNewContextOptions { BaseURL = server.Address.ToString() });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(Timeout);
         return new BrowserPage(context, page);

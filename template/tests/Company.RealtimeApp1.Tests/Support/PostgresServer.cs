@@ -12,22 +12,34 @@ namespace Company.RealtimeApp1.Tests;
 /// is the one server of a test run, started on first use and stopped at process exit, on which every app gets a
 /// database of its own (<see cref="CreateDatabase"/>); a test that takes the server down starts its own
 /// (<see cref="StartAsync"/>). As root, which <c>initdb</c> refuses, the binaries run as the <c>postgres</c> user.
-/// Debian's <c>postgresql</c> is installed when missing (<see cref="DebianPackage"/>).
+/// The binaries are the ones <see cref="TestServices.PostgresBinaries"/> finds; or <see cref="RunningServerVariable"/>
+/// names a running server (a connection string of a user who may create databases) that <see cref="Shared"/> uses instead.
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
+    /// <summary>A connection string of a running server for <see cref="Shared"/> (its database is ignored): no server of the tests' own.</summary>
+    public const string RunningServerVariable = "WSAUTH_TEST_POSTGRES";
+
     private const string SystemUser = "postgres";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private static readonly Lazy<PostgresServer> SharedServer = new(StartShared);
 
-    private readonly string _binaries;
-    private readonly string _directory = Directory.CreateTempSubdirectory("postgres-tests-").FullName;
+    private readonly string _binaries = "";
+    private readonly string _directory = "";
     private readonly bool _asSystemUser = Environment.UserName == "root";
+    private readonly NpgsqlConnectionStringBuilder? _running;
 
     private PostgresServer(string binaries, int port)
     {
         _binaries = binaries;
+        _directory = Directory.CreateTempSubdirectory("postgres-tests-").FullName;
         Port = port;
+    }
+
+    private PostgresServer(NpgsqlConnectionStringBuilder running)
+    {
+        _running = running;
+        Port = running.Port;
     }
 
     /// <summary>The server every app of this test run gets its database on.</summary>
@@ -39,7 +51,9 @@ public sealed class PostgresServer : IAsyncDisposable
 
     /// <summary>The connection string of <paramref name="database"/> on this server (trust authentication: no password).</summary>
     public string ConnectionString(string database) =>
-        new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = Port, Database = database, Username = SystemUser }.ConnectionString;
+        _running is null
+            ? new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = Port, Database = database, Username = SystemUser }.ConnectionString
+            : new NpgsqlConnectionStringBuilder(_running.ConnectionString) { Database = database }.ConnectionString;
 
     /// <summary>A connection string to a port nothing listens on.</summary>
     public static string UnreachableConnectionString(string password) =>
@@ -47,8 +61,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public static async Task<PostgresServer> StartAsync()
     {
-        var binaries = await DebianPackage.EnsureInstalledAsync("postgresql", FindBinaries);
-        var server = new PostgresServer(binaries, FreePort());
+        var server = new PostgresServer(TestServices.PostgresBinaries(), FreePort());
         try
         {
             await server.InitializeAsync();
@@ -91,6 +104,7 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Starts the server (again, after <see cref="StopAsync"/>) and waits until it accepts connections.</summary>
     public async Task RestartAsync()
     {
+        EnsureOwn();
         await RunAsync("pg_ctl", "-D", DataDirectory, "-l", Path.Combine(_directory, "server.log"), "-w", "-t", ((int)StartTimeout.TotalSeconds).ToString(),
             "-o", $"-p {Port} -c listen_addresses=127.0.0.1 -k {_directory} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
             "start");
@@ -99,6 +113,7 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Stops the server at once, as an outage would.</summary>
     public async Task StopAsync()
     {
+        EnsureOwn();
         if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
         {
             await RunAsync("pg_ctl", "-D", DataDirectory, "-m", "immediate", "-w", "stop");
@@ -107,6 +122,11 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_running is not null)
+        {
+            return; // not the tests' to stop
+        }
+
         await StopAsync();
         try
         {
@@ -120,6 +140,11 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private static PostgresServer StartShared()
     {
+        if (Environment.GetEnvironmentVariable(RunningServerVariable) is { Length: > 0 } running)
+        {
+            return new PostgresServer(new NpgsqlConnectionStringBuilder(running));
+        }
+
         var server = StartAsync().GetAwaiter().GetResult();
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return server;
@@ -166,14 +191,13 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
-    private static string? FindBinaries() =>
-        (Directory.Exists("/usr/lib/postgresql") ? Directory.GetDirectories("/usr/lib/postgresql") : [])
-            .Select(version => Path.Combine(version, "bin"))
-            .Where(bin => File.Exists(Path.Combine(bin, "initdb")))
-            .OrderByDescending(bin => int.TryParse(Path.GetFileName(Path.GetDirectoryName(bin)), out var major) ? major : 0)
-            .FirstOrDefault()
-        ?? (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-            .FirstOrDefault(directory => File.Exists(Path.Combine(directory, "initdb")));
+    private void EnsureOwn()
+    {
+        if (_running is not null)
+        {
+            throw new InvalidOperationException($"The server {RunningServerVariable} names is not the tests' own to stop or start.");
+        }
+    }
 
     private static int FreePort()
     {

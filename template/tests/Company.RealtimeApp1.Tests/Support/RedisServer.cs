@@ -9,12 +9,11 @@ namespace Company.RealtimeApp1.Tests;
 /// <summary>
 /// A real <c>redis-server</c> of the test's own: a free loopback port, a temporary directory, nothing saved.
 /// <see cref="StopAsync"/> and <see cref="RestartAsync"/> take it down and bring it back on the same port,
-/// for outages. Debian's <c>redis-server</c> is installed when missing (<see cref="DebianPackage"/>).
+/// for outages. The binary is the one <see cref="TestServices.RedisServer"/> finds (a test skips without one).
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
-    private static readonly string[] Candidates = ["/usr/bin/redis-server", "/usr/local/bin/redis-server", "/usr/sbin/redis-server"];
 
     private readonly string _binary;
     private readonly string _directory = Directory.CreateTempSubdirectory("redis-tests-").FullName;
@@ -40,8 +39,7 @@ public sealed class RedisServer : IAsyncDisposable
 
     public static async Task<RedisServer> StartAsync()
     {
-        var binary = await DebianPackage.EnsureInstalledAsync("redis-server", () => DebianPackage.FindProgram("redis-server", Candidates));
-        var server = new RedisServer(binary, FreePort());
+        var server = new RedisServer(TestServices.RedisServer(), FreePort());
         try
         {
             await server.RestartAsync();

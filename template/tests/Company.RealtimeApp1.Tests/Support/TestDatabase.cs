@@ -12,13 +12,14 @@ namespace Company.RealtimeApp1.Tests;
 public sealed class TestDatabase : IDisposable
 {
 #if (UsePostgres)
-    private TestDatabase(string connectionString) => ConnectionString = connectionString;
+    // Created at first use, inside a test (an app's host is built there): without PostgreSQL, that test skips.
+    private readonly Lazy<string> _connectionString = new(() => PostgresServer.Shared.CreateDatabase());
 
     /// <summary>What <c>ConnectionStrings:Default</c> should be to reach this database.</summary>
-    public string ConnectionString { get; }
+    public string ConnectionString => _connectionString.Value;
 
     /// <summary>A database on the test run's PostgreSQL server.</summary>
-    public static TestDatabase Private() => new(PostgresServer.Shared.CreateDatabase());
+    public static TestDatabase Private() => new();
 
     /// <summary>On PostgreSQL every database can be shared.</summary>
     public static TestDatabase Shared() => Private();
@@ -26,7 +27,13 @@ public sealed class TestDatabase : IDisposable
     /// <summary>The connection string of a server that is not there (nothing listens on its port), with <paramref name="password"/>.</summary>
     public static string Unreachable(string password) => PostgresServer.UnreachableConnectionString(password);
 
-    public void Dispose() => PostgresServer.Shared.DropDatabase(ConnectionString);
+    public void Dispose()
+    {
+        if (_connectionString.IsValueCreated)
+        {
+            PostgresServer.Shared.DropDatabase(ConnectionString);
+        }
+    }
 #else
     // Shared-cache in-memory SQLite lives as long as one connection to it is open; a file has a directory to remove.
     private readonly SqliteConnection? _keepAlive;
