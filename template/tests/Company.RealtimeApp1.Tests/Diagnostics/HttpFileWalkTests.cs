@@ -7,16 +7,24 @@ using Microsoft.AspNetCore.Hosting;
 namespace Company.RealtimeApp1.Tests;
 
 /// <summary>
-/// The <c>.http</c> file is walked top to bottom, as an editor would send it, against a Development app: every
-/// request answers as its title says (a success unless the title names a 4xx status), and a second walk
-/// does too, so the file leaves the seeded data as it found it.
+/// The <c>.http</c> file is walked top to bottom, as an editor would send it, against a Development app with the
+/// default rate limits: every request answers as its title says (a success unless the title names a 4xx status),
+/// and a second walk at once does too (no 429), and the file leaves the seeded data as it found it.
 /// </summary>
 public sealed partial class HttpFileWalkTests
 {
     [Fact]
     public async Task EveryRequestOfTheHttpFileAnswersAsItsTitleSaysTwiceInARow()
     {
-        await using var app = RealtimeApplication.With([], "Development");
+        // The limits a user has (the test app's are lifted), so that walking the file twice in a minute is proved to fit.
+        var limits = new Company.RealtimeApp1.Auth.TokenRateLimitOptions();
+        await using var app = RealtimeApplication.With(
+            new()
+            {
+                [$"{Company.RealtimeApp1.Auth.TokenRateLimitOptions.SectionName}:PerClient"] = limits.PerClient.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                [$"{Company.RealtimeApp1.Auth.TokenRateLimitOptions.SectionName}:PerUsername"] = limits.PerUsername.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            },
+            "Development");
         var contentRoot = app.Services.GetRequiredService<IWebHostEnvironment>().ContentRootPath;
         var text = File.ReadAllText(Directory.GetFiles(contentRoot, "*.http").Single());
         var requests = Parse(text);
@@ -24,6 +32,7 @@ public sealed partial class HttpFileWalkTests
 
         // Every request line of the file was read as a request (none skipped by the parser).
         Assert.Equal(text.Split('\n').Count(line => RequestLine().IsMatch(line)), requests.Count);
+        var seeded = await SeededUsersAsync(client);
         foreach (var walk in new[] { 1, 2 })
         {
             var responses = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
@@ -69,6 +78,31 @@ public sealed partial class HttpFileWalkTests
                 }
             }
         }
+
+        // The seeded users as the file found them: same passwords, roles, organizations and roles in them.
+        Assert.Equal(seeded, await SeededUsersAsync(client));
+    }
+
+    /// <summary>Each seeded user's <c>/me</c>, signed in with their seeded password.</summary>
+    private static async Task<List<string>> SeededUsersAsync(HttpClient client)
+    {
+        var users = new List<string>();
+        foreach (var name in new[] { "alice", "bob", "carol" })
+        {
+            using var token = await client.PostAsync("/token", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "password",
+                ["username"] = name,
+                ["password"] = $"{name}-dev-password",
+            }));
+            Assert.Equal(HttpStatusCode.OK, token.StatusCode);
+            using var me = new HttpRequestMessage(HttpMethod.Get, "/me");
+            me.Headers.Authorization = new("Bearer", JsonDocument.Parse(await token.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString());
+            using var response = await client.SendAsync(me);
+            users.Add(await response.Content.ReadAsStringAsync());
+        }
+
+        return users;
     }
 
     private sealed record HttpFileRequest(int Line, string? Name, int? ExpectedStatus, string Method, string Url, List<(string Name, string Value)> Headers, string? Body);

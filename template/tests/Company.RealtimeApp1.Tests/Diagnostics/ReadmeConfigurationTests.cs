@@ -123,7 +123,7 @@ public sealed partial class ReadmeConfigurationTests
     /// <summary>Key → the first backticked text of its default cell, for each row of the README's configuration table.</summary>
     private static Dictionary<string, string?> ReadmeTable()
     {
-        var readme = File.ReadAllText(Path.Combine(SolutionDirectory(), "README.md"));
+        var readme = Solution.ReadReadme();
         var section = ConfigurationSection().Match(readme);
         Assert.True(section.Success, "The README has no '## Configuration' section.");
 
@@ -142,7 +142,7 @@ public sealed partial class ReadmeConfigurationTests
     private static List<KeyValuePair<string, string>> AppsettingsKeys()
     {
         using var document = JsonDocument.Parse(
-            File.ReadAllText(Path.Combine(SolutionDirectory(), "src", typeof(Program).Assembly.GetName().Name!, "appsettings.json")),
+            File.ReadAllText(Path.Combine(Solution.Directory, "src", typeof(Program).Assembly.GetName().Name!, "appsettings.json")),
             new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip }); // in place, it has the template's conditionals
         var keys = new List<KeyValuePair<string, string>>();
         Walk(document.RootElement, "");
@@ -162,20 +162,6 @@ public sealed partial class ReadmeConfigurationTests
                 keys.Add(new(key, element.ValueKind == JsonValueKind.String ? Format(element.GetString()) : element.GetRawText()));
             }
         }
-    }
-
-    /// <summary>The solution's folder: the one above the test binaries that holds the README beside a solution file.</summary>
-    private static string SolutionDirectory()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "README.md")) && directory.EnumerateFiles("*.slnx").Any())
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No README.md beside a solution file above {AppContext.BaseDirectory}.");
     }
 
     [GeneratedRegex(@"^## Configuration\s*$.*?(?=^## |\z)", RegexOptions.Multiline | RegexOptions.Singleline)]

@@ -10,6 +10,7 @@ public static class TestServices
     public const string RedisVariable = "WSAUTH_TEST_REDIS_SERVER";
     public const string PostgresVariable = "WSAUTH_TEST_POSTGRES_BIN";
     public const string BrowserVariable = "WSAUTH_TEST_BROWSER";
+    public const string NginxVariable = "WSAUTH_TEST_NGINX";
 
     /// <summary>The path of <c>redis-server</c>, or the test is skipped (failed under CI).</summary>
     public static string RedisServer() => Require(FindRedisServer(Machine.Current));
@@ -19,6 +20,22 @@ public static class TestServices
 
     /// <summary>The path of Chromium, Chrome or Edge, or the test is skipped (failed under CI).</summary>
     public static string Browser() => Require(FindBrowser(Machine.Current));
+
+    /// <summary>The path of <c>nginx</c>, or the test is skipped (failed under CI).</summary>
+    public static string Nginx() => Require(FindNginx(Machine.Current));
+
+    public static Search FindNginx(Machine machine) => Find(
+        machine,
+        NginxVariable,
+        "nginx",
+        "nginx (Debian/Ubuntu: apt-get install nginx; macOS: brew install nginx; Windows: nginx.org's zip)",
+        machine.OnPath("nginx")
+            .Concat(machine.Platform switch
+            {
+                Platform.Windows => [Path.Join(machine.Variable("SystemDrive"), "nginx", "nginx.exe")],
+                Platform.MacOS => ["/opt/homebrew/bin/nginx", "/usr/local/bin/nginx"],
+                _ => ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"],
+            }));
 
     public static Search FindRedisServer(Machine machine) => Find(
         machine,

@@ -13,8 +13,8 @@ public sealed partial class AnnouncementsConsumerTests(RealtimeApplication app) 
     [Fact]
     public void TheReadmesConsumerIsTheOneTheseTestsRunWordForWord()
     {
-        var readme = File.ReadAllText(System.IO.Path.Combine(SolutionDirectory(), "README.md")).ReplaceLineEndings("\n");
-        var tested = File.ReadAllText(System.IO.Path.Combine(SolutionDirectory(), "tests", typeof(AnnouncementsConsumerTests).Assembly.GetName().Name!, "Support", "AnnouncementsConsumer.cs"))
+        var readme = Solution.ReadReadme();
+        var tested = File.ReadAllText(System.IO.Path.Combine(Solution.Directory, "tests", typeof(AnnouncementsConsumerTests).Assembly.GetName().Name!, "Support", "AnnouncementsConsumer.cs"))
             .ReplaceLineEndings("\n");
 
         var block = ReadmeConsumer().Match(readme);
@@ -109,19 +109,6 @@ public sealed partial class AnnouncementsConsumerTests(RealtimeApplication app) 
         var org = await app.CreateOrganizationAsync("news-" + Guid.NewGuid().ToString("N")[..8],
             (alice.UserName, OrganizationRole.Admin), (bob.UserName, OrganizationRole.Member));
         return (org.Id, alice, bob);
-    }
-
-    private static string SolutionDirectory()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (directory.GetFiles("*.slnx").Length > 0)
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("No solution folder above " + AppContext.BaseDirectory);
     }
 
     [GeneratedRegex("`Consumers/AnnouncementsConsumer.cs`, all of it:\n\n```csharp\n(?<code>.*?)```", RegexOptions.Singleline)]
