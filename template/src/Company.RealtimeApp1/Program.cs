@@ -51,8 +51,8 @@ if (CommandLine.IsCommand(args))
     return;
 }
 
-// A database that cannot be used stops the app with one logged line naming the setting
-if (!await app.InitializeDatabaseAsync())
+// A missing or invalid setting, or a database that cannot be used, stops the app with one logged line naming it
+if (!app.SettingsAreValid() || !await app.InitializeDatabaseAsync())
 {
     Environment.ExitCode = 1;
     await app.DisposeAsync(); // writes the log out

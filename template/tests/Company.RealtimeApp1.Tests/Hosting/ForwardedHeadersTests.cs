@@ -93,9 +93,9 @@ public sealed class ForwardedHeadersTests
     {
         using var app = RealtimeApplication.With(new() { [key] = value });
 
-        var failure = Assert.Throws<OptionsValidationException>(() => app.Services);
+        var failure = app.StartupFailure();
 
-        Assert.Contains(message, failure.Message);
+        Assert.Contains(message, failure);
     }
 
     private static async Task<List<HttpStatusCode>> PostTokenFromAsync(RealtimeApplication app, params string[] forwardedFor)

@@ -29,6 +29,9 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
     private readonly Action<IServiceCollection>? _services;
     private readonly TestDatabase _database = TestDatabase.Private();
 
+    // Outlives the app's services, so that what an app that never started logged can still be read.
+    private readonly FakeLogCollector _startupLogs = new();
+
     public RealtimeApplication() : this([], "Testing", null)
     {
     }
@@ -87,6 +90,16 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
     /// <summary>Every log record the app wrote, at every level.</summary>
     public FakeLogCollector Logs => Services.GetFakeLogCollector();
 
+    /// <summary>
+    /// For an app whose settings are invalid: asserts that it did not start, and returns what it logged as critical
+    /// (the lines a process prints before it exits 1), joined by newlines.
+    /// </summary>
+    public string StartupFailure()
+    {
+        Assert.NotNull(Record.Exception(() => Services));
+        return string.Join('\n', _startupLogs.GetSnapshot().Where(record => record.Level == LogLevel.Critical).Select(record => record.Message));
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(_environment);
@@ -108,7 +121,8 @@ public sealed class RealtimeApplication : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddFakeLogging());
+        builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddFakeLogging()
+            .AddProvider(new Microsoft.Extensions.Logging.Testing.FakeLoggerProvider(_startupLogs)));
         // The test-only consumers: echo (any user), presence (members of an organization) and the README's
         // announcements, so that the realtime layer's tests need no example consumer.
         builder.ConfigureTestServices(services => services

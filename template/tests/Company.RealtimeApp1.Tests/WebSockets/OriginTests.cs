@@ -117,8 +117,8 @@ public sealed class OriginTests(RealtimeApplication app) : IClassFixture<Realtim
     {
         using var misconfigured = RealtimeApplication.With(new() { ["WebSockets:AllowedOrigins:0"] = "https://app.example.com/chat" });
 
-        var failure = Assert.Throws<OptionsValidationException>(() => misconfigured.Services);
+        var failure = misconfigured.StartupFailure();
 
-        Assert.Contains("'WebSockets:AllowedOrigins' has entries that are not origins ('https://app.example.com/chat')", failure.Message);
+        Assert.Contains("'WebSockets:AllowedOrigins' has entries that are not origins ('https://app.example.com/chat')", failure);
     }
 }
