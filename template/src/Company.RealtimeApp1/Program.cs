@@ -13,8 +13,8 @@ var builder = WebApplication.CreateBuilder(args);
 // Logs: no credential reaches any log provider, at any level
 builder.Logging.RedactCredentials();
 
-// Telemetry: OpenTelemetry traces and metrics over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, credentials masked
-builder.Services.AddTelemetry(builder.Configuration);
+// Telemetry: OpenTelemetry traces, metrics and logs over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, credentials masked
+builder.Services.AddTelemetry(builder.Configuration, builder.Environment.ApplicationName);
 
 #if (UsePostgres)
 // Data: EF Core over PostgreSQL, migrated at start-up
@@ -76,6 +76,7 @@ if (app.Environment.IsDevelopment())
     // The browser client and its demo page (wwwroot/wsauth.js, index.html) at /, in Development only
     app.UseDefaultFiles();
     app.UseStaticFiles();
+    app.Lifetime.ApplicationStarted.Register(() => DevelopmentPage.Served(app.Logger, string.Join(", ", app.Urls.Select(url => url.TrimEnd('/') + "/"))));
 #endif
 }
 
@@ -88,3 +89,15 @@ app.MapConsumerApis();
 app.MapHealth();
 
 app.Run();
+#if (examples)
+
+namespace Company.RealtimeApp1
+{
+    /// <summary>Where the development page is, in the start-up log.</summary>
+    internal static partial class DevelopmentPage
+    {
+        [LoggerMessage(1, LogLevel.Information, "The development page (sign in, streams, who is online) is at {Addresses}; the seeded users are in the Seed section of appsettings.Development.json")]
+        public static partial void Served(ILogger logger, string addresses);
+    }
+}
+#endif

@@ -208,7 +208,10 @@ internal static partial class DatabaseInitializer
             }
         }
 
-        Log.Seeded(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseInitializer)), seed.Users.Count, seed.Organizations.Count);
+        Log.Seeded(
+            services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseInitializer)),
+            string.Join(", ", seed.Users.Select(user => user.UserName)),
+            string.Join(", ", seed.Organizations.Select(organization => organization.Slug)));
     }
 
     /// <summary>
@@ -243,8 +246,9 @@ internal static partial class DatabaseInitializer
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Development seed applied: {UserCount} users, {OrganizationCount} organizations")]
-        public static partial void Seeded(ILogger logger, int userCount, int organizationCount);
+        // The names only: the passwords are in the Seed section of appsettings.Development.json, never in a log.
+        [LoggerMessage(1, LogLevel.Information, "Development seed applied (it only adds what is missing): users {UserNames}, organizations {OrganizationSlugs}; their passwords are in the Seed section of appsettings.Development.json")]
+        public static partial void Seeded(ILogger logger, string userNames, string organizationSlugs);
 
         [LoggerMessage(2, LogLevel.Critical, "The database set in 'ConnectionStrings:{Name}' cannot be used, so the app stops: {Reason}")]
         public static partial void DatabaseUnavailable(ILogger logger, string name, string reason);

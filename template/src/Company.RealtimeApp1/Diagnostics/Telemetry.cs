@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Company.RealtimeApp1.WebSockets;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
 namespace Company.RealtimeApp1.Diagnostics;
@@ -11,12 +12,17 @@ internal static class Telemetry
     /// <summary>The setting (configuration key or environment variable) that turns export on, as the OpenTelemetry SDK names it.</summary>
     public const string EndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
+    /// <summary>The setting that names the service in what is exported; unset, it is the app's name.</summary>
+    public const string ServiceNameSetting = "OTEL_SERVICE_NAME";
+
     /// <summary>
-    /// Traces and metrics as the .NET Aspire service defaults have them (ASP.NET Core, HttpClient, the runtime and
-    /// the app's meter), exported over OTLP when <see cref="EndpointSetting"/> is set. When it is not, nothing is
-    /// registered: no listener on any activity source or meter, so a request costs what it would without telemetry.
+    /// Traces, metrics and logs as the .NET Aspire service defaults have them (ASP.NET Core, HttpClient, the runtime
+    /// and the app's meter; every log record, after the credential redaction), exported over OTLP as the service
+    /// <paramref name="serviceName"/> (or <see cref="ServiceNameSetting"/>) when <see cref="EndpointSetting"/> is set.
+    /// When it is not, nothing is registered: no listener on any activity source or meter, no log exporter, so a
+    /// request costs what it would without telemetry.
     /// </summary>
-    public static IServiceCollection AddTelemetry(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddTelemetry(this IServiceCollection services, IConfiguration configuration, string serviceName)
     {
         if (string.IsNullOrWhiteSpace(configuration[EndpointSetting]))
         {
@@ -24,6 +30,14 @@ internal static class Telemetry
         }
 
         services.AddOpenTelemetry()
+            .ConfigureResource(resource =>
+            {
+                // OTEL_SERVICE_NAME, read by the SDK's own detector, wins when it is set.
+                if (string.IsNullOrWhiteSpace(configuration[ServiceNameSetting]))
+                {
+                    resource.AddService(serviceName);
+                }
+            })
             .WithTracing(tracing => tracing
                 // First, so that every exporter added after it sees the span already redacted.
                 .AddProcessor<CredentialRedactingProcessor>()
@@ -34,6 +48,7 @@ internal static class Telemetry
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation())
+            .WithLogging()
             .UseOtlpExporter();
         return services;
     }

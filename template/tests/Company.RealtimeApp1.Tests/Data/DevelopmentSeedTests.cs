@@ -24,6 +24,25 @@ public sealed class DevelopmentSeedTests
     }
 
     [Fact]
+    public void TheStartUpLogNamesTheSeededUsersAndWhereTheirPasswordsAreButNoPassword()
+    {
+        using var app = RealtimeApplication.With([], environment: "Development");
+        var port = app.ServerAddress.Port;
+
+        var messages = app.Logs.GetSnapshot().Select(record => record.Message).ToList();
+
+        Assert.Contains(
+            "Development seed applied (it only adds what is missing): users alice, bob, carol, organizations acme, globex; " +
+            "their passwords are in the Seed section of appsettings.Development.json",
+            messages);
+#if (examples)
+        Assert.Contains(messages, message => message.StartsWith("The development page (sign in, streams, who is online) is at http://", StringComparison.Ordinal)
+            && message.Contains($":{port}/;", StringComparison.Ordinal));
+#endif
+        Assert.DoesNotContain(messages, message => message.Contains("-dev-password", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AMemberPromotedThroughTheApiStaysPromotedWhenACommandAndARestartSeedAgain()
     {
         using var database = TestDatabase.Shared();

@@ -95,6 +95,7 @@ public sealed partial class ReadmeConfigurationTests
         }
 
         settings.TryAdd(Telemetry.EndpointSetting, null);
+        settings.TryAdd(Telemetry.ServiceNameSetting, null);
         foreach (var (key, _) in AppsettingsKeys())
         {
             settings.TryAdd(key, null);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Company.RealtimeApp1.Diagnostics;
 using Microsoft.AspNetCore.Mvc.Testing;
 using OpenTelemetry;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -70,6 +71,30 @@ public sealed class TelemetryTests
         Assert.Contains(exported, span => Query(span) == "?%74icket=" + CredentialRedaction.Mask);
         Assert.Contains(exported, span => Query(span) == "?access%5Ftoken=" + CredentialRedaction.Mask);
         Assert.Contains(exported, span => Query(span) == "?password=" + CredentialRedaction.Mask + "&refresh_token=" + CredentialRedaction.Mask);
+    }
+
+    [Fact]
+    public async Task TheServiceIsNamedAfterTheAppAndItsLogsAreExportedRedacted()
+    {
+        var exported = new List<string>();
+        using var app = RealtimeApplication.With(ExportOn(), services: services => services
+            .ConfigureOpenTelemetryLoggerProvider(logging => logging.AddProcessor(new CapturingLogProcessor(exported))));
+        var (userName, password) = await app.CreateUniqueUserAsync();
+        var signedIn = await app.SignInAsync(userName, password);
+
+        // A token in a query string, which the request log writes with the path.
+        (await app.CreateClient().GetAsync($"/me?access_token={signedIn.AccessToken}")).Dispose();
+
+        var resource = app.Services.GetRequiredService<TracerProvider>().GetResource();
+        Assert.Equal("Company.RealtimeApp1", resource.Attributes.Single(attribute => attribute.Key == "service.name").Value);
+        string[] texts;
+        lock (exported)
+        {
+            texts = [.. exported];
+        }
+
+        Assert.Contains(texts, text => text.Contains("/me?access_token=" + CredentialRedaction.Mask, StringComparison.Ordinal));
+        Assert.DoesNotContain(texts, text => text.Contains(signedIn.AccessToken, StringComparison.Ordinal) || text.Contains(password, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -168,4 +193,18 @@ public sealed class TelemetryTests
         System.Collections.IEnumerable values => string.Join(",", values.Cast<object?>()),
         _ => value.ToString() ?? "",
     };
+}
+
+/// <summary>Keeps the text of every log record the OpenTelemetry logger exports: its message, its attributes, its exception.</summary>
+internal sealed class CapturingLogProcessor(List<string> texts) : BaseProcessor<OpenTelemetry.Logs.LogRecord>
+{
+    public override void OnEnd(OpenTelemetry.Logs.LogRecord data)
+    {
+        var parts = new List<string?> { data.Body, data.FormattedMessage, data.Exception?.ToString() };
+        parts.AddRange((data.Attributes ?? []).Select(attribute => attribute.Value?.ToString()));
+        lock (texts)
+        {
+            texts.AddRange(parts.OfType<string>());
+        }
+    }
 }
