@@ -40,7 +40,7 @@ builder.Services.AddTrustedProxies();
 
 // Errors as JSON problem details, never a stack trace; OpenAPI description of the HTTP API
 builder.Services.AddErrorResponses();
-builder.Services.AddOpenApi();
+builder.Services.AddOpenApi(options => options.AddBearerSecurityScheme());
 
 var app = builder.Build();
 

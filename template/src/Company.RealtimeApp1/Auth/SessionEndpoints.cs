@@ -42,6 +42,7 @@ internal static class SessionEndpoints
             .WithNoStore()
             .DisableAntiforgery();
         session.MapPost("", SignInAsync)
+            .AcceptsForm<SessionForm>()
             .WithSummary("Signs in with a form username and password; sets the HttpOnly session cookies")
             .RequireRateLimiting(TokenRateLimiting.PerClientPolicy);
         session.MapPost("/refresh", RefreshAsync)

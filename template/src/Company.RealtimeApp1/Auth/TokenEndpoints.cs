@@ -21,8 +21,10 @@ internal static class TokenEndpoints
             .AddEndpointFilter(RefuseCredentialsInQuery);
 
         token.MapPost("", IssueAsync)
+            .AcceptsForm<TokenForm>()
             .WithSummary("OAuth 2.0 token endpoint: password and refresh_token grants (RFC 6749 §4.3, §6)");
         token.MapPost("/revoke", RevokeAsync)
+            .AcceptsForm<RevokeForm>()
             .WithSummary("Revokes a refresh token and every token rotated from the same sign-in (RFC 7009)");
 
         // Other methods get a JSON 405 rather than an empty one; Order 1 loses to the POST endpoints.

@@ -21,6 +21,7 @@ internal static class MeEndpoint
             .WithSummary("The signed-in user, their roles and their organizations")
             .RequireAuthorization();
         routes.MapPost("/me/password", ChangePasswordAsync)
+            .AcceptsForm<PasswordChangeForm>()
             .WithTags("Users")
             .WithSummary("Changes the signed-in user's password (form current_password, new_password) and answers a fresh token pair; every other session ends")
             .RequireAuthorization()

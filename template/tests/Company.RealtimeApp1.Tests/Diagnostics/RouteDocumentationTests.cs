@@ -29,6 +29,51 @@ public sealed class RouteDocumentationTests
     }
 
     [Fact]
+    public async Task TheOpenApiDocumentDescribesTheBearerSchemeTheFormBodiesAndTheErrorBodies()
+    {
+        await using var app = RealtimeApplication.With([], "Development");
+        using var response = await app.CreateClient().GetAsync("/openapi/v1.json");
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var root = document.RootElement;
+        var paths = root.GetProperty("paths");
+
+        var bearer = root.GetProperty("components").GetProperty("securitySchemes").GetProperty("Bearer");
+        Assert.Equal(
+            ("http", "bearer", "JWT"),
+            (bearer.GetProperty("type").GetString(), bearer.GetProperty("scheme").GetString(), bearer.GetProperty("bearerFormat").GetString()));
+        Assert.Equal("""[{"Bearer":[]}]""", Compact(paths.GetProperty("/me").GetProperty("get").GetProperty("security")));
+        Assert.False(paths.GetProperty("/token").GetProperty("post").TryGetProperty("security", out _));
+
+        string[] Fields(string path, string form)
+        {
+            var body = paths.GetProperty(path).GetProperty("post").GetProperty("requestBody").GetProperty("content");
+            Assert.Equal(["application/x-www-form-urlencoded"], body.EnumerateObject().Select(content => content.Name));
+            var schema = body.GetProperty("application/x-www-form-urlencoded").GetProperty("schema");
+            if (schema.TryGetProperty("$ref", out var reference))
+            {
+                Assert.Equal($"#/components/schemas/{form}", reference.GetString());
+                schema = root.GetProperty("components").GetProperty("schemas").GetProperty(form);
+            }
+
+            return [.. schema.GetProperty("properties").EnumerateObject().Select(field => field.Name)];
+        }
+
+        Assert.Equal(["grant_type", "username", "password", "refresh_token"], Fields("/token", "TokenForm"));
+        Assert.Equal(["token"], Fields("/token/revoke", "RevokeForm"));
+        Assert.Equal(["username", "password"], Fields("/session", "SessionForm"));
+        Assert.Equal(["current_password", "new_password"], Fields("/me/password", "PasswordChangeForm"));
+        Assert.Equal(
+            "#/components/schemas/OAuthError",
+            paths.GetProperty("/token").GetProperty("post").GetProperty("responses").GetProperty("400").GetProperty("content")
+                .GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString());
+        Assert.Equal(
+            ["error", "error_description"],
+            root.GetProperty("components").GetProperty("schemas").GetProperty("OAuthError").GetProperty("properties").EnumerateObject().Select(field => field.Name));
+    }
+
+    private static string Compact(JsonElement element) => JsonSerializer.Serialize(element);
+
+    [Fact]
     public async Task EveryHttpRouteIsWalkedByTheHttpFile()
     {
         await using var app = RealtimeApplication.With([]);
