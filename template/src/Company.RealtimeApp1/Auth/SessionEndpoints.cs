@@ -23,6 +23,9 @@ public interface ISignInOriginPolicy
 {
     /// <summary>True when the request has no <c>Origin</c> (not a browser) or an allowed one.</summary>
     bool Allows(HttpRequest request);
+
+    /// <summary>True when the request has an allowed <c>Origin</c>: only then does a cookie count as a credential.</summary>
+    bool HasAllowedOrigin(HttpRequest request);
 }
 
 /// <summary>
@@ -58,6 +61,7 @@ internal static class SessionEndpoints
         HttpContext context,
         ISignInOriginPolicy origins,
         TokenGrants grants,
+        RefreshTokenStore refreshTokens,
         IOptions<JwtOptions> jwt,
         CancellationToken cancellationToken)
     {
@@ -86,6 +90,8 @@ internal static class SessionEndpoints
             return TypedResults.BadRequest(check.Error);
         }
 
+        // The browser's previous session (perhaps another user's) ends here, rather than living on in no cookie.
+        await EndSessionAsync(context, refreshTokens, cancellationToken);
         return TypedResults.Ok(SetCookies(context, await grants.StartSessionAsync(user, cancellationToken), jwt.Value));
     }
 
@@ -100,13 +106,18 @@ internal static class SessionEndpoints
         IOptions<JwtOptions> jwt,
         CancellationToken cancellationToken)
     {
-        if (ForeignOrigin(context, origins) is { } refused)
+        // A cookie is a credential only with an allowed Origin (SPEC §3): a request without one is not a page's.
+        if (!origins.HasAllowedOrigin(context.Request))
         {
-            return refused;
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status403Forbidden,
+                title: "Origin not allowed",
+                detail: "The session is renewed only for a page of an allowed origin (the Origin header).");
         }
 
         if (!context.Request.Cookies.TryGetValue(SessionCookie.RefreshName, out var refreshToken) || string.IsNullOrEmpty(refreshToken))
         {
+            ClearCookies(context);
             return TypedResults.BadRequest(OAuthError.InvalidGrant("There is no session to renew; sign in with POST /session."));
         }
 
@@ -125,13 +136,18 @@ internal static class SessionEndpoints
     /// </summary>
     private static async Task<NoContent> SignOutAsync(HttpContext context, RefreshTokenStore refreshTokens, CancellationToken cancellationToken)
     {
+        await EndSessionAsync(context, refreshTokens, cancellationToken);
+        ClearCookies(context);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Revokes the family of the refresh cookie the request carries, if any.</summary>
+    private static async Task EndSessionAsync(HttpContext context, RefreshTokenStore refreshTokens, CancellationToken cancellationToken)
+    {
         if (context.Request.Cookies.TryGetValue(SessionCookie.RefreshName, out var refreshToken) && !string.IsNullOrEmpty(refreshToken))
         {
             await refreshTokens.RevokeAsync(refreshToken, cancellationToken);
         }
-
-        ClearCookies(context);
-        return TypedResults.NoContent();
     }
 
     // A page on another site could otherwise sign the browser in as someone else, or read a renewed token.

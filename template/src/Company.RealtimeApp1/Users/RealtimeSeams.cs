@@ -24,6 +24,8 @@ internal sealed class SocketsEndWithSignIn(ConnectionRevocations revocations) : 
 internal sealed class SignInOrigins(WebSocketOriginPolicy origins) : ISignInOriginPolicy
 {
     public bool Allows(HttpRequest request) => origins.Allows(request);
+
+    public bool HasAllowedOrigin(HttpRequest request) => origins.HasAllowedOrigin(request);
 }
 
 /// <summary>

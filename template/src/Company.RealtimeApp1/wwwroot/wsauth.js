@@ -140,6 +140,19 @@ const RETRY_CODES = new Set([1001, 1006, 1008, 1011, 1012, 1013, 4029]);
  */
 const MAX_FAILED_HANDSHAKES = 5;
 
+/**
+ * The `sub` claim of an access token (a JWT), or null when it cannot be read.
+ * @param {string} token
+ */
+function subject(token) {
+  try {
+    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(payload)).sub ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /** In session mode, where the refresh token is: the browser sends it, no script holds it. */
 const IN_COOKIE = "(the HttpOnly session cookie)";
 
@@ -501,6 +514,11 @@ export class WsAuthClient extends EventTarget {
       throw new WsAuthError(`POST ${path}: not a token response`, 502);
     }
     const tokens = /** @type {TokenResponse} */ (body);
+    if (this.#session && this.#access !== null && subject(tokens.access_token) !== subject(this.#access)) {
+      // The browser's cookie now holds another user's session (signed in in another tab): this page's is over.
+      this.#signedOutByServer();
+      return false;
+    }
     this.#access = tokens.access_token;
     this.#refresh = this.#session ? IN_COOKIE : tokens.refresh_token ?? null;
     this.#obtainedAt = Date.now();

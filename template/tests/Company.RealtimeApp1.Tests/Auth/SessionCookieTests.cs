@@ -82,13 +82,49 @@ public sealed class SessionCookieTests(RealtimeApplication app) : IClassFixture<
     }
 
     [Fact]
-    public async Task WithoutARefreshCookieThereIsNoSessionToRenew()
+    public async Task WithoutARefreshCookieThereIsNoSessionToRenewAndAStaleAccessCookieIsCleared()
     {
-        using var response = await CreateClient().PostAsync("/session/refresh", null);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/session/refresh");
+        request.Headers.Add("Origin", app.OwnOrigin());
+
+        using var response = await CreateClient().SendAsync(request);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(("invalid_grant", "There is no session to renew; sign in with POST /session."), await response.ReadOAuthErrorAsync());
+        AssertCleared(response);
+    }
+
+    [Fact]
+    public async Task WithoutAnOriginTheRefreshCookieIsNotACredential()
+    {
+        var (_, signIn) = await SignInAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/session/refresh");
+        request.Headers.Add("Cookie", signIn.CookiePair(Handshakes.RefreshCookie));
+
+        using var response = await CreateClient().SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.False(response.Headers.Contains("Set-Cookie"));
+    }
+
+    [Fact]
+    public async Task SigningInAgainEndsTheBrowsersPreviousSessionWhoeverItWas()
+    {
+        var (_, first) = await SignInAsync();
+        var (otherUser, otherPassword) = await app.CreateUniqueUserAsync();
+        using var again = new HttpRequestMessage(HttpMethod.Post, "/session")
+        {
+            Content = RealtimeApplication.Form(("username", otherUser), ("password", otherPassword)),
+        };
+        again.Headers.Add("Cookie", first.CookiePair(Handshakes.RefreshCookie));
+
+        using var signedIn = await CreateClient().SendAsync(again);
+
+        Assert.Equal(HttpStatusCode.OK, signedIn.StatusCode);
+        using var previous = await RefreshAsync(first.CookiePair(Handshakes.RefreshCookie));
+        Assert.Equal(HttpStatusCode.BadRequest, previous.StatusCode);
+        using var current = await RefreshAsync(signedIn.CookiePair(Handshakes.RefreshCookie));
+        Assert.Equal(HttpStatusCode.OK, current.StatusCode);
     }
 
     [Fact]

@@ -50,6 +50,15 @@ public sealed class HandshakeCredentialLoggingTests
             await byCookie.ReceiveJsonAsync("welcome");
         }
 
+        // The refresh cookie, where a browser sends it: renewing the session.
+        using (var renew = new HttpRequestMessage(HttpMethod.Post, "/session/refresh"))
+        {
+            renew.Headers.Add("Cookie", refreshCookie);
+            renew.Headers.Add("Origin", app.OwnOrigin());
+            using var renewed = await app.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, BaseAddress = app.ServerAddress }).SendAsync(renew);
+            Assert.Equal(System.Net.HttpStatusCode.OK, renewed.StatusCode);
+        }
+
         await using (var garbage = await app.ConnectAsync(EchoConsumer.Path + "?access_token=garbage." + token))
         {
             await garbage.ReceiveJsonAsync("auth");

@@ -48,7 +48,9 @@ public sealed partial class HttpFileWalkTests
                     }
                     else
                     {
-                        message.Headers.TryAddWithoutValidation(name, Substitute(value, responses));
+                        // {{host}} in a header is the app's own origin (a page's Origin).
+                        message.Headers.TryAddWithoutValidation(
+                            name, Substitute(value, responses).Replace("{{host}}", client.BaseAddress!.GetLeftPart(UriPartial.Authority), StringComparison.Ordinal));
                     }
                 }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 
 namespace Company.RealtimeApp1.Tests;
@@ -55,22 +56,60 @@ public sealed class NginxProxyTests
             ["RateLimiting:Token:PerClient"] = "1",
         });
         await using var nginx = await NginxServer.StartAsync(app.ServerAddress);
-        using var client = new HttpClient { BaseAddress = new Uri(nginx.Origin) };
 
+        // Two clients on addresses of their own (not the proxy's 127.0.0.1), sending no X-Forwarded-For: only the
+        // README's proxy_set_header X-Forwarded-For tells the app who they are.
         var statuses = new List<HttpStatusCode>();
-        foreach (var address in new[] { "203.0.113.1", "203.0.113.2", "203.0.113.1" })
+        foreach (var address in new[] { "127.0.0.2", "127.0.0.3", "127.0.0.2" })
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/token")
-            {
-                Content = RealtimeApplication.Form(("grant_type", "refresh_token"), ("refresh_token", "x")),
-            };
-            // What a client (or a proxy before nginx) sends; nginx appends the address it saw (127.0.0.1, a known proxy).
-            request.Headers.Add("X-Forwarded-For", address);
-            using var response = await client.SendAsync(request);
+            using var client = ClientFrom(address, new Uri(nginx.Origin));
+            using var response = await client.PostAsync("/token", RealtimeApplication.Form(("grant_type", "refresh_token"), ("refresh_token", "x")));
             statuses.Add(response.StatusCode);
         }
 
         Assert.Equal([HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    /// <summary>An HTTP client whose connections come from <paramref name="localAddress"/> (a loopback address; macOS has only 127.0.0.1 unless aliased).</summary>
+    private static HttpClient ClientFrom(string localAddress, Uri baseAddress)
+    {
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            try
+            {
+                probe.Bind(new IPEndPoint(IPAddress.Parse(localAddress), 0));
+            }
+            catch (SocketException)
+            {
+                var message = $"This machine has no loopback address {localAddress} (macOS: sudo ifconfig lo0 alias {localAddress}).";
+                if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+                {
+                    Assert.Fail(message);
+                }
+
+                Assert.Skip(message);
+            }
+        }
+
+        return new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    socket.Bind(new IPEndPoint(IPAddress.Parse(localAddress), 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        })
+        { BaseAddress = baseAddress };
     }
 
     private static async Task<TestSocket> ConnectAsync(NginxServer nginx, string token, string origin)

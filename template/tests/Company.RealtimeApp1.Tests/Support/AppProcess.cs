@@ -59,31 +59,39 @@ public static class AppProcess
         }
 
         var app = new RunningApp(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"));
-        using var client = new HttpClient { BaseAddress = app.Address, Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + Timeout;
-        while (true)
+        try
         {
-            if (app.Process.HasExited)
+            using var client = new HttpClient { BaseAddress = app.Address, Timeout = TimeSpan.FromSeconds(5) };
+            var deadline = DateTime.UtcNow + Timeout;
+            while (true)
             {
-                await app.DisposeAsync();
-                Assert.Fail($"The app exited with {app.Process.ExitCode} before it answered: {app.Error}");
-            }
-
-            try
-            {
-                using var health = await client.GetAsync("/health");
-                if (health.IsSuccessStatusCode)
+                if (app.Process.HasExited)
                 {
-                    return app;
+                    await app.Process.WaitForExitAsync(); // the output readers are done too
+                    Assert.Fail($"The app exited with {app.Process.ExitCode} before it answered: {app.Error}");
                 }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
 
-            Assert.True(DateTime.UtcNow < deadline, "The app did not answer /health in time.");
-            await Task.Delay(100);
+                try
+                {
+                    using var health = await client.GetAsync("/health");
+                    if (health.IsSuccessStatusCode)
+                    {
+                        return app;
+                    }
+                }
+                catch (Exception notYet) when (notYet is HttpRequestException or TaskCanceledException)
+                {
+                    // not listening yet, or not answering yet
+                }
+
+                Assert.True(DateTime.UtcNow < deadline, "The app did not answer /health in time.");
+                await Task.Delay(100);
+            }
+        }
+        catch
+        {
+            await app.DisposeAsync(); // never leave the process running
+            throw;
         }
     }
 

@@ -57,15 +57,17 @@ public sealed partial class NginxServer : IAsyncDisposable
         var server = snippet
             .Replace("listen 8080;", $"listen 127.0.0.1:{Port};", StringComparison.Ordinal)
             .Replace("http://127.0.0.1:5180", $"http://127.0.0.1:{app.Port}", StringComparison.Ordinal);
-        var temp = Path.Combine(_directory, "temp");
+        // Forward slashes: nginx reads "\t" or "\n" in an unquoted Windows path as a tab or a newline.
+        var directory = _directory.Replace('\\', '/');
+        var temp = directory + "/temp";
         Directory.CreateDirectory(temp);
-        var config = Path.Combine(_directory, "nginx.conf");
+        var config = directory + "/nginx.conf";
         await File.WriteAllTextAsync(config, $$"""
             daemon off;
             {{(Environment.UserName == "root" ? "user root;" : "")}}
             worker_processes 1;
-            pid {{Path.Combine(_directory, "nginx.pid")}};
-            error_log {{Path.Combine(_directory, "error.log")}} warn;
+            pid {{directory}}/nginx.pid;
+            error_log {{directory}}/error.log warn;
             events { worker_connections 256; }
             http {
                 access_log off;
@@ -79,7 +81,7 @@ public sealed partial class NginxServer : IAsyncDisposable
             """);
 
         var start = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "-p", _directory, "-c", config, "-e", Path.Combine(_directory, "error.log") })
+        foreach (var argument in new[] { "-p", directory, "-c", config, "-e", directory + "/error.log" })
         {
             start.ArgumentList.Add(argument);
         }
