@@ -145,7 +145,10 @@ public sealed class PostgresServer : IAsyncDisposable
             return new PostgresServer(new NpgsqlConnectionStringBuilder(running));
         }
 
-        var server = StartAsync().GetAwaiter().GetResult();
+        // On the thread pool, off the test framework's synchronization context: a test blocked here, and another
+        // blocked on the Lazy beside it, would otherwise hold every thread the awaits below need to continue on (a
+        // deadlock the CI saw once as a 10-minute hang of the PostgreSQL option set).
+        var server = Task.Run(StartAsync).GetAwaiter().GetResult();
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return server;
     }
