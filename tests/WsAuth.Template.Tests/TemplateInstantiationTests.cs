@@ -34,6 +34,7 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         AssertEveryPackageVersionIsExact(output.Path);
 
         await AssertBuildsWithoutWarningsAsync(output.Path);
+        await AssertDotnetWatchLeavesTheDatabaseFilesAloneAsync(output.Path);
         await AssertPublishesTheAppAndNothingOfTheTestsAsync(output.Path);
         // template/ is this option set, and the README's test command runs all of its tests in place; the generated
         // copy runs the tests that read what instantiation writes: the namespaces, the README, the .http file, the
@@ -68,6 +69,34 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         Assert.NotEqual(0, failed.ExitCode);
         Assert.Matches(@"Failed:\s+6, Passed:\s+0, Skipped:\s+0, Total:\s+6", failed.Output);
         Assert.Contains("(CI=true: a service the tests need must be there", failed.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// SQLite writes <c>app.db</c> and its journals in the app's folder, where <c>dotnet watch</c> would reload the app on
+    /// every write (seen: "File updated: ./app.db-wal", then again and again). .NET 10's watch leaves alone what the
+    /// project's items exclude, so the database files must be no item of the project, while its other files still are.
+    /// </summary>
+    private static async Task AssertDotnetWatchLeavesTheDatabaseFilesAloneAsync(string outputDirectory)
+    {
+        string[] databaseFiles = ["app.db", "app.db-shm", "app.db-wal", "app.db-journal"];
+        foreach (var file in databaseFiles.Append("notes.txt"))
+        {
+            File.WriteAllText(Path.Combine(outputDirectory, App, file), "");
+        }
+
+        var evaluation = await DotNet.RunAsync(outputDirectory, "msbuild", AppProject, "-getItem:None", "-getItem:Content");
+        evaluation.AssertSucceeded();
+        using var items = JsonDocument.Parse(evaluation.Output[evaluation.Output.IndexOf('{', StringComparison.Ordinal)..]);
+        var identities = items.RootElement.GetProperty("Items").EnumerateObject()
+            .SelectMany(type => type.Value.EnumerateArray().Select(item => item.GetProperty("Identity").GetString()))
+            .ToList();
+        Assert.Contains("notes.txt", identities);
+        Assert.Contains("appsettings.json", identities);
+        Assert.Empty(identities.Intersect(databaseFiles));
+        foreach (var file in databaseFiles.Append("notes.txt"))
+        {
+            File.Delete(Path.Combine(outputDirectory, App, file));
+        }
     }
 
     /// <summary>
