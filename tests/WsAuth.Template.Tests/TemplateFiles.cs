@@ -55,12 +55,12 @@ internal static class TemplateFiles
 
     /// <summary>
     /// What <c>--examples false</c> leaves out: the two example consumers (every file of Consumers/ but the
-    /// registration seam), their migration, the browser page and client, and their tests.
+    /// registration seam), their migration, the browser page (not its client, wsauth.js, which knows no consumer), and their tests.
     /// </summary>
     private static bool IsExamplesOnly(string path) =>
         (path.StartsWith($"{AppFolder}Consumers/", StringComparison.Ordinal) && path != $"{AppFolder}Consumers/ConsumersServiceCollectionExtensions.cs")
         || (path.StartsWith($"{AppFolder}Data/Migrations/", StringComparison.Ordinal) && path.Contains("_ExampleConsumers.", StringComparison.Ordinal))
-        || path.StartsWith($"{AppFolder}wwwroot/", StringComparison.Ordinal)
+        || (path.StartsWith($"{AppFolder}wwwroot/", StringComparison.Ordinal) && path != $"{AppFolder}wwwroot/wsauth.js")
         || (path.StartsWith(TestsFolder, StringComparison.Ordinal)
             && (path.Contains("/Consumers/", StringComparison.Ordinal)
                 || path.Contains("/Browser/", StringComparison.Ordinal)

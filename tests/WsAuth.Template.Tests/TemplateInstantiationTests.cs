@@ -203,7 +203,8 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
 
         AssertGeneratedFiles(output.Path, includeTests: true, examples: false);
         Assert.Equal([$"{App}/Consumers/ConsumersServiceCollectionExtensions.cs"], TemplateFiles.List(output.Path).Where(path => path.StartsWith($"{App}/Consumers/", StringComparison.Ordinal)));
-        Assert.False(Directory.Exists(Path.Combine(output.Path, App, "wwwroot")), "The browser page was generated.");
+        // The browser client stays (it knows no consumer); the demo page goes.
+        Assert.Equal([$"{App}/wwwroot/wsauth.js"], TemplateFiles.List(output.Path).Where(path => path.StartsWith($"{App}/wwwroot/", StringComparison.Ordinal)));
         // No example consumer, endpoint, entity, setting or page is left anywhere, docs and tests included.
         var mentions = TemplateFiles.List(output.Path)
             .SelectMany(path => File.ReadLines(Path.Combine(output.Path, path)).Select((line, index) => (path, line, number: index + 1)))
@@ -278,7 +279,7 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
 
     // What only the example consumers name: their endpoints, entities, stream kinds and setting.
     private static readonly string[] ExampleNames =
-        ["/ws/notifications", "/ws/events", "/api/notifications", "/events", "notification", "OrganizationEvent", "org.event", "OrgHistory", "wsauth.js", "index.html"];
+        ["/ws/notifications", "/ws/events", "/api/notifications", "/events", "notification", "OrganizationEvent", "org.event", "OrgHistory", "index.html", "app.js"];
 
     // A conditional of any of the template's syntaxes (C#, MSBuild/Markdown, JSON, .http), or a computed or generated symbol of template.json.
     private static readonly Regex TemplateDirective =

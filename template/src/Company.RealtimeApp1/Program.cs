@@ -77,6 +77,9 @@ if (app.Environment.IsDevelopment())
     app.UseDefaultFiles();
     app.UseStaticFiles();
     app.Lifetime.ApplicationStarted.Register(() => DevelopmentPage.Served(app.Logger, string.Join(", ", app.Urls.Select(url => url.TrimEnd('/') + "/"))));
+#else
+    // The browser client (wwwroot/wsauth.js) at /wsauth.js, in Development only
+    app.UseStaticFiles();
 #endif
 }
 

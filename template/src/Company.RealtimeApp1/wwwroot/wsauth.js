@@ -2,9 +2,12 @@
 //
 //   import { WsAuthClient } from "/wsauth.js";
 //   const client = new WsAuthClient();
-//   client.addEventListener("notification", (e) => show(e.detail.message));
+//   client.addEventListener("message", (e) => show(e.detail.message));
 //   await client.signIn("bob", "bob-dev-password");
-//   client.connect("/ws/notifications");
+//   client.connect(path);   // a consumer's path, its route values filled in
+//
+// It knows no consumer: a message with a numeric `id` is a stored message of its stream (an event named after its
+// type, once per id, resumed after it on a reconnect); every message is a `message` event.
 //
 // Tokens are kept in memory only (never in storage, never in a URL): a socket is opened with a one-time
 // ticket from POST /ws/ticket. With `{session: true}` it signs in with POST /session instead: the refresh
@@ -40,24 +43,13 @@
  */
 
 /**
- * @typedef {object} NotificationMessage
- * @property {"notification"} type
- * @property {number} id
- * @property {string} title
- * @property {string} body
- * @property {unknown} data
- * @property {string} createdAt
+ * A message of a stream's log: its position in the stream (`id`), then the consumer's own fields.
+ * @typedef {{type: string, id: number} & Record<string, unknown>} StoredMessage
  */
 
 /**
- * @typedef {object} OrgEventMessage
- * @property {"org.event"} type
- * @property {number} id
- * @property {string} orgId
- * @property {string} event
- * @property {unknown} data
- * @property {{id: string, username: string}} sender
- * @property {string} createdAt
+ * A message nobody stores, sent by a consumer (no `id`).
+ * @typedef {{type: string} & Record<string, unknown>} OtherMessage
  */
 
 /**
@@ -69,14 +61,14 @@
  *   | {type: "error", code: "invalid_json" | "unknown_type" | "invalid_message" | "invalid_refresh", detail?: string}} ControlMessage
  */
 
-/** @typedef {WelcomeMessage | NotificationMessage | OrgEventMessage | ControlMessage} ServerMessage */
+/** @typedef {WelcomeMessage | ControlMessage | StoredMessage | OtherMessage} ServerMessage */
 
 /** @typedef {"connecting" | "open" | "reconnecting" | "closed" | "forbidden"} StreamState */
 
 /**
- * Detail of the `message`, `notification` and `org.event` events.
+ * Detail of the `message` event, and of the event named after a stored message's type.
  * @typedef {object} MessageDetail
- * @property {string} stream The path the stream was connected with, e.g. "/ws/notifications".
+ * @property {string} stream The path the stream was connected with.
  * @property {ServerMessage} message
  */
 
@@ -156,6 +148,9 @@ function subject(token) {
 /** In session mode, where the refresh token is: the browser sends it, no script holds it. */
 const IN_COOKIE = "(the HttpOnly session cookie)";
 
+/** The client's own events: a stored message of such a type is a `message` event only. */
+const CLIENT_EVENTS = new Set(["message", "state", "signedout", "error"]);
+
 /** Module-private: the client hands a newer access token to a stream's open socket. */
 const HAND_OUT = Symbol("handOut");
 
@@ -184,7 +179,7 @@ export class WsAuthError extends Error {
  * token, reconnect and resume by themselves.
  *
  * Events (all `CustomEvent`s): `message` ({@link MessageDetail}, every message, duplicates dropped),
- * `notification` and `org.event` (the same detail, for those types), `state` ({@link StateDetail}),
+ * one named after each stored message's type (the same detail, once per id), `state` ({@link StateDetail}),
  * `signedout` ({@link SignedOutDetail}), `error` ({@link ErrorDetail}).
  */
 export class WsAuthClient extends EventTarget {
@@ -290,7 +285,7 @@ export class WsAuthClient extends EventTarget {
   }
 
   /**
-   * Opens (or returns) the stream on `path`, e.g. "/ws/notifications" or `/ws/events/${orgId}`.
+   * Opens (or returns) the stream on `path`, a consumer's path with its route values filled in.
    * @param {string} path
    * @param {{since?: number}} [options] Resume after this id on the first connection too.
    * @returns {Stream}
@@ -495,7 +490,7 @@ export class WsAuthClient extends EventTarget {
    */
   #sessionRefresh() {
     const refresh = () => this.#token("/session/refresh", {});
-    return globalThis.navigator?.locks ? globalThis.navigator.locks.request("wsauth.session.refresh", refresh) : refresh();
+    return globalThis.navigator?.locks ? globalThis.navigator.locks.request("wsauth.session.refresh", refresh).then((stored) => stored) : refresh();
   }
 
   /**
@@ -707,7 +702,7 @@ export class Stream {
         return;
       }
       if (message.type === "auth") {
-        refusal = message;
+        refusal = /** @type {{status: number, error: string}} */ (message);
       }
       this.#receive(message);
     };
@@ -740,16 +735,21 @@ export class Stream {
         }
         this.#host.emit("error", { stream: this.#path, error: message.code, detail: message.detail });
         break;
-      case "notification":
-      case "org.event":
-        // Ids increase per stream: one at or below the last handed out was handed out already.
-        if (this.#lastId !== null && message.id <= this.#lastId) {
+      case "pong": // its id, if any, is the ping's
+        break;
+      default:
+        if ("id" in message && typeof message.id === "number") {
+          // A stored message. Ids increase per stream: one at or below the last handed out was handed out already.
+          if (this.#lastId !== null && message.id <= this.#lastId) {
+            return;
+          }
+          this.#lastId = message.id;
+          this.#host.emit("message", { stream: this.#path, message });
+          if (!CLIENT_EVENTS.has(message.type)) {
+            this.#host.emit(message.type, { stream: this.#path, message });
+          }
           return;
         }
-        this.#lastId = message.id;
-        this.#host.emit("message", { stream: this.#path, message });
-        this.#host.emit(message.type, { stream: this.#path, message });
-        return;
     }
     this.#host.emit("message", { stream: this.#path, message });
   }
