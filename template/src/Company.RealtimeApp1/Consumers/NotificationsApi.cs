@@ -1,15 +1,27 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Text.Json;
 using Company.RealtimeApp1.Auth;
 using Company.RealtimeApp1.Data;
+using Company.RealtimeApp1.Diagnostics;
 using Company.RealtimeApp1.Users;
 using Company.RealtimeApp1.WebSockets;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Validation;
 
 namespace Company.RealtimeApp1.Consumers;
 
-public sealed record SendNotificationRequest(Guid? UserId, string? Title, string? Body, JsonElement? Data);
+[ValidatableType]
+public sealed record SendNotificationRequest(
+    Guid? UserId,
+    [property: Required(ErrorMessage = SendNotificationRequest.TitleRule), StringLength(200, ErrorMessage = SendNotificationRequest.TitleRule)] string? Title,
+    [property: Required(AllowEmptyStrings = true, ErrorMessage = SendNotificationRequest.BodyRule), StringLength(4000, ErrorMessage = SendNotificationRequest.BodyRule)] string? Body,
+    JsonElement? Data)
+{
+    private const string TitleRule = "A title of 1 to 200 characters is required.";
+    private const string BodyRule = "A body of at most 4000 characters is required.";
+}
 
 public sealed record AcceptedId(long Id);
 
@@ -36,7 +48,7 @@ internal static class NotificationsApi
     }
 
     private static async Task<Results<Accepted<AcceptedId>, ValidationProblem, JsonHttpResult<MessageTooLargeError>, ProblemHttpResult>> SendAsync(
-        HttpRequest httpRequest, AppDbContext db, UserNotifications notifications, PublishedMessageLimit limit, CancellationToken cancellationToken)
+        HttpRequest httpRequest, AppDbContext db, UserNotifications notifications, PublishedMessageLimit limit, RequestValidator validator, CancellationToken cancellationToken)
     {
         // Read here rather than bound by the framework, which would buffer a body of any size first.
         var body = await limit.ReadJsonAsync<SendNotificationRequest>(httpRequest, cancellationToken);
@@ -50,16 +62,7 @@ internal static class NotificationsApi
             return body.Invalid!;
         }
 
-        var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.Title) || request.Title.Length > 200)
-        {
-            errors["title"] = ["A title of 1 to 200 characters is required."];
-        }
-
-        if (request.Body is null || request.Body.Length > 4000)
-        {
-            errors["body"] = ["A body of at most 4000 characters is required."];
-        }
+        var errors = await validator.ValidateAsync(request, cancellationToken);
 
         // The stream log holds any stream's messages, with no key to a user: the recipient is checked here.
         if (request.UserId is not { } userId || !await UserExists(db, userId, cancellationToken))
@@ -85,17 +88,13 @@ internal static class NotificationsApi
 
     private const string UnknownUser = "No user has this id.";
 
-    private static async Task<Results<Ok<List<StoredNotification>>, ValidationProblem>> ListAsync(
-        ClaimsPrincipal user, AppDbContext db, long? since, int? limit, CancellationToken cancellationToken)
+    private static async Task<Ok<List<StoredNotification>>> ListAsync(
+        ClaimsPrincipal user,
+        AppDbContext db,
+        [Range(typeof(long), "0", "9223372036854775807", ErrorMessage = "{0} is 0 or more.")] long? since,
+        [Range(1, MaxPageSize, ErrorMessage = "{0} is {1} to {2}.")] int? limit,
+        CancellationToken cancellationToken)
     {
-        if (limit is < 1 or > MaxPageSize || since < 0)
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["limit"] = [$"limit is 1 to {MaxPageSize}; since is 0 or more."],
-            });
-        }
-
         var userId = CallerId(user);
         var stream = UserNotifications.StreamOf(userId).Name;
         var page = await db.Set<StreamLogEntry>().AsNoTracking()

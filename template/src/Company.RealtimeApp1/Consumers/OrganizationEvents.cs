@@ -22,7 +22,7 @@ public sealed class OrganizationEvents(StreamStore store, IOptions<OrganizationE
 
     public const int MaxEventNameLength = 100;
 
-    /// <summary>The rule for an event's name, wherever it comes from (the REST API, a socket's <c>publish</c>).</summary>
+    /// <summary>The rule for an event's name, wherever it comes from (the REST API's <see cref="EventNameAttribute"/>, a socket's <c>publish</c>).</summary>
     public static bool IsEventName(string? name) => !string.IsNullOrWhiteSpace(name) && name.Length <= MaxEventNameLength;
 
     /// <summary>
@@ -50,4 +50,12 @@ public sealed class OrganizationEvents(StreamStore store, IOptions<OrganizationE
 
         return id;
     }
+}
+
+/// <summary>An event's name, as <see cref="OrganizationEvents.IsEventName"/> has it.</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
+public sealed class EventNameAttribute()
+    : System.ComponentModel.DataAnnotations.ValidationAttribute($"A type of 1 to {OrganizationEvents.MaxEventNameLength} characters is required.")
+{
+    public override bool IsValid(object? value) => value is string name && OrganizationEvents.IsEventName(name);
 }

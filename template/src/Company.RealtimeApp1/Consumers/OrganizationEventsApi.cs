@@ -1,13 +1,16 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Company.RealtimeApp1.Auth;
+using Company.RealtimeApp1.Diagnostics;
 using Company.RealtimeApp1.Organizations;
 using Company.RealtimeApp1.WebSockets;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Validation;
 
 namespace Company.RealtimeApp1.Consumers;
 
-public sealed record PublishEventRequest(string? Type, JsonElement? Data);
+[ValidatableType]
+public sealed record PublishEventRequest([property: EventName] string? Type, JsonElement? Data);
 
 internal static class OrganizationEventsApi
 {
@@ -21,7 +24,7 @@ internal static class OrganizationEventsApi
     }
 
     private static async Task<Results<Accepted<AcceptedId>, ValidationProblem, JsonHttpResult<MessageTooLargeError>, ProblemHttpResult>> PublishAsync(
-        Guid orgId, HttpRequest httpRequest, ClaimsPrincipal user, OrganizationEvents events, PublishedMessageLimit limit, CancellationToken cancellationToken)
+        Guid orgId, HttpRequest httpRequest, ClaimsPrincipal user, OrganizationEvents events, PublishedMessageLimit limit, RequestValidator validator, CancellationToken cancellationToken)
     {
         // Read here rather than bound by the framework, which would buffer a body of any size first.
         var body = await limit.ReadJsonAsync<PublishEventRequest>(httpRequest, cancellationToken);
@@ -35,12 +38,9 @@ internal static class OrganizationEventsApi
             return body.Invalid!;
         }
 
-        if (!OrganizationEvents.IsEventName(request.Type))
+        if (await validator.ValidateAsync(request, cancellationToken) is { Count: > 0 } errors)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["type"] = [$"A type of 1 to {OrganizationEvents.MaxEventNameLength} characters is required."],
-            });
+            return TypedResults.ValidationProblem(errors);
         }
 
         var sender = new EventSender(Guid.Parse(user.FindFirstValue(TokenClaims.Subject)!), user.Identity?.Name ?? "");

@@ -1,8 +1,17 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Company.RealtimeApp1.Organizations;
 
-public sealed record AddMemberRequest(Guid? UserId, string? Role);
+public sealed record AddMemberRequest(Guid? UserId, [property: OrganizationRoleName] string? Role);
+
+/// <summary>A role as the API names it (<see cref="OrganizationRoleNames.TryParse"/>), or none, which is a member.</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
+public sealed class OrganizationRoleNameAttribute()
+    : ValidationAttribute($"role is '{OrganizationRoleNames.Member}' or '{OrganizationRoleNames.Admin}'.")
+{
+    public override bool IsValid(object? value) => value is null or string && OrganizationRoleNames.TryParse(value as string, out _);
+}
 
 public sealed record MemberResponse(Guid UserId, string Role);
 
@@ -21,14 +30,7 @@ internal static class OrganizationMembersApi
     private static async Task<Results<Ok<MemberResponse>, ValidationProblem>> AddMemberAsync(
         Guid orgId, AddMemberRequest request, OrganizationAdministration organizations, CancellationToken cancellationToken)
     {
-        if (!OrganizationRoleNames.TryParse(request.Role, out var role))
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["role"] = [$"role is '{OrganizationRoleNames.Member}' or '{OrganizationRoleNames.Admin}'."],
-            });
-        }
-
+        OrganizationRoleNames.TryParse(request.Role, out var role); // valid: AddValidation checked it
         var set = request.UserId is { } userId
             ? await organizations.SetMembershipAsync(orgId, userId, role, cancellationToken)
             : AdministrationResult<Membership>.Fail("No user has this id.");

@@ -89,10 +89,38 @@ public sealed class NotificationsApiTests(RealtimeApplication app) : IClassFixtu
         using var response = await app.CreateClient(admin.Token).PostAsJsonAsync(
             "/api/notifications", new { userId = Guid.NewGuid(), title = "", body = "y" });
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
-        Assert.Equal(["title", "userId"], errors.EnumerateObject().Select(error => error.Name).Order(StringComparer.Ordinal));
-        Assert.Equal("No user has this id.", errors.GetProperty("userId")[0].GetString());
+        await ValidationProblemBody.AssertAsync(response, new()
+        {
+            ["title"] = ["A title of 1 to 200 characters is required."],
+            ["userId"] = ["No user has this id."],
+        });
+    }
+
+    [Theory]
+    [InlineData("{\"title\":\"   \",\"body\":\"y\"}", "title", "A title of 1 to 200 characters is required.")]
+    [InlineData("{\"title\":\"t\"}", "body", "A body of at most 4000 characters is required.")]
+    public async Task ABlankTitleOrAMissingBodyIsAValidationProblem(string fields, string field, string message)
+    {
+        var admin = await SignInAsync("admin");
+        var request = fields.Replace("{", $"{{\"userId\":\"{admin.Id}\",", StringComparison.Ordinal);
+
+        using var response = await app.CreateClient(admin.Token).PostAsync(
+            "/api/notifications", new StringContent(request, System.Text.Encoding.UTF8, "application/json"));
+
+        await ValidationProblemBody.AssertAsync(response, new() { [field] = [message] });
+    }
+
+    [Theory]
+    [InlineData("limit=0", "limit", "limit is 1 to 200.")]
+    [InlineData("limit=201", "limit", "limit is 1 to 200.")]
+    [InlineData("since=-1", "since", "since is 0 or more.")]
+    public async Task AListingOutOfRangeIsAValidationProblem(string query, string field, string message)
+    {
+        var user = await SignInAsync();
+
+        using var response = await app.CreateClient(user.Token).GetAsync($"/api/notifications?{query}");
+
+        await ValidationProblemBody.AssertAsync(response, new() { [field] = [message] });
     }
 
     [Fact]
