@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using Company.RealtimeApp1.Tests.Browser;
 
 namespace Company.RealtimeApp1.Tests;
 
 /// <summary>
 /// The README's quick start, walked as a new user types it: each <c>sh</c> block that talks to the app runs in a fresh
-/// <c>bash</c> (nothing carried over from another block) against the app running in Development, with the README's
+/// <c>bash</c> (nothing carried over from another block) against the app running in Development (a process of its own,
+/// migrated and seeded, as <c>dotnet run</c> starts it), with the README's
 /// address swapped for the test server's; the WebSocket client block stays open, as in its own terminal, while the
 /// next block sends it a message.
 /// </summary>
@@ -19,9 +19,14 @@ public sealed partial class ReadmeQuickStartTests
     {
         TestServices.QuickStartTools();
         var blocks = QuickStartBlocks();
-        await using var server = await DevelopmentServer.StartAsync();
+        using var database = TestDatabase.Shared(); // a file (or a server) another process can open
+        await using var app = await AppProcess.StartServerAsync(new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["ConnectionStrings:Default"] = database.ConnectionString,
+        });
         var readmeAddress = AppAddress().Match(string.Join('\n', blocks)).Value;
-        var commands = blocks.Select(block => block.Replace(readmeAddress, $"localhost:{server.Port}", StringComparison.Ordinal)).ToList();
+        var commands = blocks.Select(block => block.Replace(readmeAddress, $"localhost:{app.Address.Port}", StringComparison.Ordinal)).ToList();
 
 #if (examples)
         Assert.Equal(3, commands.Count);

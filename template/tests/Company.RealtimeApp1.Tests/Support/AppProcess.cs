@@ -133,7 +133,13 @@ public sealed class RunningApp : IAsyncDisposable
                 _error.AppendLine(e.Data);
             }
         };
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) =>
+        {
+            lock (_error)
+            {
+                _error.AppendLine(e.Data); // the console logger writes there (a critical line before exit 1)
+            }
+        };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
     }
@@ -142,6 +148,7 @@ public sealed class RunningApp : IAsyncDisposable
 
     public Uri Address { get; }
 
+    /// <summary>What the process printed, standard error and output.</summary>
     public string Error
     {
         get
