@@ -114,7 +114,7 @@ public static class RealtimeServiceCollectionExtensions
         where TConsumer : WebSocketConsumer
     {
         var endpoint = routes.Map(pattern, (HttpContext context, ConsumerHost host) => host.RunAsync<TConsumer>(context))
-            .WithMetadata(WebSocketEndpointMetadata.Instance)
+            .WithMetadata(WebSocketEndpointMetadata.Instance, new WebSocketConsumerMetadata(typeof(TConsumer)))
             .RequireAuthorization()
             .ExcludeFromDescription();
         if (typeof(IAuthorizingConsumer).IsAssignableFrom(typeof(TConsumer)))

@@ -71,7 +71,9 @@ app.UseAuthorization();
 
 if (app.Environment.IsDevelopment())
 {
+    // The HTTP API's OpenAPI document at /openapi/v1.json, the WebSocket endpoints' AsyncAPI document at /asyncapi/v1.json
     app.MapOpenApi();
+    app.MapAsyncApi();
 #if (examples)
     // The browser client and its demo page (wwwroot/wsauth.js, index.html) at /, in Development only
     app.UseDefaultFiles();

@@ -15,9 +15,9 @@ internal sealed class HandshakeCredentials(IWebSocketTicketStore tickets, WebSoc
     /// <summary>The subprotocol prefix that carries an access token; the server never selects it, so never echoes the token.</summary>
     public const string SubProtocolPrefix = "bearer.";
 
-    private const string TicketParameter = "ticket";
+    internal const string TicketParameter = "ticket";
 
-    private static readonly string[] TokenParameters = ["access_token", "token"];
+    internal static readonly string[] TokenParameters = ["access_token", "token"];
 
     private const string BearerPrefix = "Bearer ";
 

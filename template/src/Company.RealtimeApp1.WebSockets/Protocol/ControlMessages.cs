@@ -8,21 +8,26 @@ namespace Company.RealtimeApp1.WebSockets;
 /// </summary>
 internal sealed class ControlMessages(IConnectionTokenValidator accessTokens, ConnectionAuthorityChecks authority)
 {
+    public const string Ping = "ping";
+    public const string Resume = "resume";
+    public const string AuthRefresh = "auth.refresh";
+    public const string AccessTokenMember = "access_token";
+
     /// <summary>Handles a control message; false when <paramref name="type"/> is none, and the consumer's to handle.</summary>
     /// <exception cref="InvalidMessageException">The message lacks a field it needs.</exception>
     public async ValueTask<bool> TryHandleAsync(RealtimeConnection connection, ConsumerContext context, string type, JsonElement root)
     {
         switch (type)
         {
-            case "ping":
+            case Ping:
                 connection.TrySend(
                     new PongMessage(root.TryGetProperty("id", out var id) ? id : null),
                     RealtimeJsonContext.Default.PongMessage);
                 return true;
-            case "resume":
+            case Resume:
                 await context.ResumeAsync(ReadResumeSince(root));
                 return true;
-            case "auth.refresh":
+            case AuthRefresh:
                 await RefreshAsync(connection, context, root);
                 return true;
             default:
@@ -36,7 +41,7 @@ internal sealed class ControlMessages(IConnectionTokenValidator accessTokens, Co
     /// </summary>
     private async Task RefreshAsync(RealtimeConnection connection, ConsumerContext context, JsonElement root)
     {
-        if (!root.TryGetProperty("access_token", out var tokenElement)
+        if (!root.TryGetProperty(AccessTokenMember, out var tokenElement)
             || tokenElement.ValueKind != JsonValueKind.String
             || tokenElement.GetString() is not { Length: > 0 } token)
         {

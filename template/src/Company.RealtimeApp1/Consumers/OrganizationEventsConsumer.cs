@@ -10,9 +10,18 @@ namespace Company.RealtimeApp1.Consumers;
 /// online (presence), and send <c>signal</c>s (typing, say) to the others. Who may connect is said once, in
 /// <see cref="AuthorizeAsync"/>: checked at the handshake and at every <c>auth.refresh</c>.
 /// </summary>
+[Sends<OrganizationEventContent>(OrganizationEvents.MessageType, Stored = true, Summary = "An event of the organization's, stored before it was sent.")]
+[Sends<OrganizationSignal>(OrgSignalType, Summary = "Another member's signal (typing, say): never stored, no id.")]
+[SendsPresence]
+[Receives<PublishMessage>(PublishType, Summary = "Stores an event of the organization's and sends it to every member connected (as POST /api/orgs/{orgId}/events).")]
+[Receives<SignalMessage>(SignalType, Summary = "Sends org.signal to the organization's other sockets at once, on every instance.")]
 public sealed class OrganizationEventsConsumer(OrganizationEvents events, OrganizationMemberships memberships, StreamStore store)
     : WebSocketConsumer<Organization>
 {
+    private const string PublishType = "publish";
+    private const string SignalType = "signal";
+    private const string OrgSignalType = "org.signal";
+
     protected override string ForbiddenDetail => OrganizationMembershipHandler.NotAMember;
 
     protected override async ValueTask<Organization?> AuthorizeAsync(ConsumerRequest request) =>
@@ -25,8 +34,8 @@ public sealed class OrganizationEventsConsumer(OrganizationEvents events, Organi
 
     public override ValueTask<bool> OnMessageAsync(ConsumerContext context, IncomingMessage message) => message.Type switch
     {
-        "publish" => PublishAsync(context, message.Read<PublishMessage>()),
-        "signal" => SignalAsync(context, message.Read<SignalMessage>()),
+        PublishType => PublishAsync(context, message.Read<PublishMessage>()),
+        SignalType => SignalAsync(context, message.Read<SignalMessage>()),
         _ => ValueTask.FromResult(false),
     };
 
@@ -63,6 +72,6 @@ public sealed class OrganizationEventsConsumer(OrganizationEvents events, Organi
     private sealed record OrganizationSignal(string Event, JsonElement? Data, EventSender Sender)
     {
         [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
-        public string Type => "org.signal";
+        public string Type => OrgSignalType;
     }
 }

@@ -5,6 +5,10 @@ using Company.RealtimeApp1.WebSockets;
 namespace Company.RealtimeApp1.Consumers;
 
 /// <summary><c>/ws/announcements/{orgId}</c>: members get the organization's announcements, make them, and see who is typing one.</summary>
+[Sends<Announcement>("announcement", Stored = true)]   // its messages, for the AsyncAPI document (/asyncapi/v1.json)
+[Sends<Envelope<Typing>>("typing")]
+[Receives<Announce>("announce")]
+[Receives<object>("typing")]                            // nothing but its type
 public sealed class AnnouncementsConsumer(OrganizationMemberships memberships, StreamStore store) : WebSocketConsumer<Organization>
 {
     private StreamId _stream = null!;
@@ -41,7 +45,7 @@ public sealed class AnnouncementsConsumer(OrganizationMemberships memberships, S
                 return true;
             case "typing":
                 // Not stored: {"type":"typing","data":{…},"sender":{"id","username"}} to everyone on it but this socket.
-                await context.SendToOthersAsync(_stream, "typing", new { Organization = Resource.Slug });
+                await context.SendToOthersAsync(_stream, "typing", new Typing(Resource.Slug));
                 return true;
             default:
                 return false;   // error unknown_type
@@ -49,6 +53,8 @@ public sealed class AnnouncementsConsumer(OrganizationMemberships memberships, S
     }
 
     private sealed record Announce(string? Text);
+
+    private sealed record Typing(string Organization);
 }
 
 public sealed record Announcement(string Text, string By);
