@@ -165,6 +165,15 @@ public sealed class RealtimeSubscription : IAsyncDisposable
             return new SocketEnd(failure.CloseCode, failure.Message, TimeSpan.Zero, failure.RetryAfter);
         }
 
+        using (socket)
+        {
+            return await ReadSocketAsync(socket, token, stopping);
+        }
+    }
+
+    /// <summary>Reads the socket until it closes, handling each message.</summary>
+    private async Task<SocketEnd> ReadSocketAsync(ClientWebSocket socket, string token, CancellationToken stopping)
+    {
         _socket = socket;
         _socketToken = token;
         _offeredToken = null;
@@ -192,7 +201,6 @@ public sealed class RealtimeSubscription : IAsyncDisposable
             await _sending.WaitAsync(CancellationToken.None);
             _socket = null;
             _sending.Release();
-            socket.Dispose();
         }
 
         var openFor = welcomedAt is { } at ? TimeSpan.FromMilliseconds(Environment.TickCount64 - at) : TimeSpan.Zero;
