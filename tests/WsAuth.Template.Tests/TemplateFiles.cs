@@ -6,9 +6,10 @@ internal static class TemplateFiles
     public const string SourceName = "Company.RealtimeApp1";
     public const string TestsFolder = "tests/";
 
-    /// <summary>The app's folder and the realtime library's, relative to the template's root.</summary>
+    /// <summary>The app's folder, the realtime library's and the .NET client's, relative to the template's root.</summary>
     public const string AppFolder = $"src/{SourceName}/";
     public const string LibraryFolder = $"src/{SourceName}.WebSockets/";
+    public const string ClientFolder = $"src/{SourceName}.Client/";
 
     // Mirrors the source excludes in .template.config/template.json and WsAuthTemplate.csproj.
     private static readonly string[] ExcludedFolders = ["bin", "obj", ".vs", "TestResults"];

@@ -10,6 +10,7 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
     private const string App = $"src/{Name}";
     private const string AppProject = $"{App}/{Name}.csproj";
     private const string LibraryProject = $"src/{Name}.WebSockets/{Name}.WebSockets.csproj";
+    private const string ClientProject = $"src/{Name}.Client/{Name}.Client.csproj";
     private const string TestProject = $"tests/{Name}.Tests/{Name}.Tests.csproj";
     private const string PackageVersions = "Directory.Packages.props";
 
@@ -21,7 +22,7 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
 
         AssertGeneratedFiles(output.Path, includeTests: true);
         var solution = ReadText(output.Path, $"{Name}.slnx");
-        foreach (var project in new[] { AppProject, LibraryProject, TestProject })
+        foreach (var project in new[] { AppProject, LibraryProject, ClientProject, TestProject })
         {
             Assert.True(File.Exists(Path.Combine(output.Path, project)), $"{project} is missing.");
             Assert.Contains($"\"{project}\"", solution, StringComparison.Ordinal);
@@ -101,7 +102,8 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
 
     /// <summary>
     /// <c>dotnet publish src/&lt;Name&gt; -c Release -o out</c> writes the app and its library, with their
-    /// packages, and nothing of the tests: no test assembly, runner, test framework or test-only package.
+    /// packages, and nothing of the tests: no test assembly, runner, test framework or test-only package. Nor the
+    /// .NET client (<c>&lt;Name&gt;.Client</c>), which ships in the apps that use it, not in the server.
     /// </summary>
     private static async Task AssertPublishesTheAppAndNothingOfTheTestsAsync(string outputDirectory)
     {
@@ -424,7 +426,7 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
     {
         var generated = TemplateFiles.List(outputDirectory);
         Assert.Equal(TemplateFiles.Generated(Name, includeTests, database, redis, examples), generated);
-        foreach (var keyFile in new[] { AppProject, LibraryProject, $"{Name}.slnx", $"{App}/Program.cs" })
+        foreach (var keyFile in new[] { AppProject, LibraryProject, ClientProject, $"{Name}.slnx", $"{App}/Program.cs" })
         {
             Assert.Contains(keyFile, generated);
         }

@@ -31,6 +31,7 @@ public sealed class TemplatePackageTests
         Assert.Contains($"content/template/{TemplateFiles.AppFolder}{TemplateFiles.SourceName}.csproj", entries);
         Assert.Contains($"content/template/{TemplateFiles.AppFolder}Program.cs", entries);
         Assert.Contains($"content/template/{TemplateFiles.LibraryFolder}{TemplateFiles.SourceName}.WebSockets.csproj", entries);
+        Assert.Contains($"content/template/{TemplateFiles.ClientFolder}{TemplateFiles.SourceName}.Client.csproj", entries);
         Assert.Contains(entries, entry => entry.StartsWith("content/template/tests/", StringComparison.Ordinal));
         Assert.DoesNotContain(entries, entry => entry.Contains("/bin/", StringComparison.Ordinal) || entry.Contains("/obj/", StringComparison.Ordinal));
         Assert.DoesNotContain(entries, entry => entry.StartsWith("content/tests/", StringComparison.Ordinal));

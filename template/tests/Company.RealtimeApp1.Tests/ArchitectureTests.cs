@@ -23,6 +23,16 @@ public sealed class ArchitectureTests
     public void NoFeatureBelowTheConsumersKnowsThem(string feature) =>
         AssertNoDependency($"{App}.{feature}", $"{App}.Consumers");
 
+    [Fact]
+    public void TheClientReferencesTheBaseClassLibraryOnly()
+    {
+        // It ships in MAUI, desktop and worker apps: nothing of the app, its realtime layer, ASP.NET Core or a package.
+        var references = typeof(Client.RealtimeClient).Assembly.GetReferencedAssemblies().Select(assembly => assembly.Name!).ToList();
+
+        Assert.Contains("System.Net.WebSockets.Client", references);
+        Assert.All(references, name => Assert.True(name.StartsWith("System", StringComparison.Ordinal), $"The client references {name}."));
+    }
+
     private static void AssertNoDependency(string layer, params string[] forbidden)
     {
         var result = Types.InAssembly(typeof(Program).Assembly)
