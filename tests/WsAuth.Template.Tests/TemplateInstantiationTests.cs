@@ -379,7 +379,7 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
     }
 
     /// <summary>The HTTP port of launchSettings.json, after checking that the .http file and the README use the same one.</summary>
-    private static int ReadPort(string directory)
+    internal static int ReadPort(string directory)
     {
         var app = AppFolder(directory);
         var port = int.Parse(Regex.Match(ReadText(directory, $"{app}/Properties/launchSettings.json"), @"""applicationUrl"": ""http://localhost:(\d+)""").Groups[1].Value);
@@ -388,7 +388,7 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         return port;
     }
 
-    private static string ReadUserSecretsId(string directory) =>
+    internal static string ReadUserSecretsId(string directory) =>
         Regex.Match(ReadText(directory, $"{AppFolder(directory)}/{Path.GetFileName(AppFolder(directory))}.csproj"), "<UserSecretsId>([^<]+)</UserSecretsId>").Groups[1].Value;
 
     /// <summary>The app's folder in the template itself (<c>src/Company.RealtimeApp1</c>) or in an instantiation (<c>src/Acme.Realtime</c>).</summary>
@@ -457,7 +457,7 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
     private static string ReadText(string directory, string relativePath) =>
         File.ReadAllText(Path.Combine(directory, relativePath));
 
-    private static string ReadSigningKey(string directory)
+    internal static string ReadSigningKey(string directory)
     {
         using var document = JsonDocument.Parse(
             ReadText(directory, $"{AppFolder(directory)}/appsettings.Development.json"),
