@@ -71,6 +71,9 @@ internal static class CommandLine
         // fails it in its own line, which EF Core's records of the same failure would only make longer.
         builder.Logging.AddFilter<ConsoleLoggerProvider>(category: null, LogLevel.Warning);
         builder.Logging.AddFilter<ConsoleLoggerProvider>("Microsoft.EntityFrameworkCore", LogLevel.None);
+#if (UsePostgres)
+        builder.Logging.AddFilter<ConsoleLoggerProvider>("Npgsql", LogLevel.None);
+#endif
     }
 
     private static Command UsersCommand(WebApplicationBuilder builder)

@@ -74,28 +74,28 @@ internal static partial class DatabaseInitializer
             await SignInDecoy.EnsureAsync(db);
         }
 
-        await SeedInDevelopmentAsync(app);
+        if (app.Environment.IsDevelopment())
+        {
+            await SeedAsync(app.Services, app.Configuration.GetSection(SeedOptions.SectionName).Get<SeedOptions>() ?? new SeedOptions());
+        }
     });
 
     /// <summary>
     /// What a command needs of <see cref="InitializeDatabaseAsync"/>, quickly: the migrations, only when one is
     /// pending (<c>Migrate</c> would take the migration lock and compare the model with the migrations' to find
-    /// nothing to do), and the Development seed. The sign-in decoy is the server's to add, when it starts.
+    /// nothing to do). The sign-in decoy and the Development seed are the server's, at its start: a command that
+    /// seeded would bring back the seeded user an earlier command deleted.
     /// </summary>
     public static Task<bool> PrepareDatabaseForCommandAsync(this WebApplication app) => UseDatabaseAsync(app, async () =>
     {
-        await using (var scope = app.Services.CreateAsyncScope())
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        await CreateDatabaseIfMissingAsync(db);
+        await CreateMigrationHistoryAsync(db);
+        if ((await db.Database.GetPendingMigrationsAsync()).Any())
         {
-            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-            await CreateDatabaseIfMissingAsync(db);
-            await CreateMigrationHistoryAsync(db);
-            if ((await db.Database.GetPendingMigrationsAsync()).Any())
-            {
-                await MigrateAsync(db);
-            }
+            await MigrateAsync(db);
         }
-
-        await SeedInDevelopmentAsync(app);
     });
 
     /// <summary>Runs <paramref name="use"/>; false, having logged why in one line that names the setting, when the database cannot be used.</summary>
@@ -118,14 +118,6 @@ internal static partial class DatabaseInitializer
             // A connection string the provider cannot parse. Its message may quote a part of it, a password
             // perhaps, so it is not repeated.
             return Unusable(app, "it is not a connection string the provider can read.");
-        }
-    }
-
-    private static async Task SeedInDevelopmentAsync(WebApplication app)
-    {
-        if (app.Environment.IsDevelopment())
-        {
-            await SeedAsync(app.Services, app.Configuration.GetSection(SeedOptions.SectionName).Get<SeedOptions>() ?? new SeedOptions());
         }
     }
 
