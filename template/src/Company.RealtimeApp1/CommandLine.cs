@@ -1,14 +1,21 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.Data.Common;
 using System.Text;
 using Company.RealtimeApp1.Data;
+using Company.RealtimeApp1.Hosting;
 using Company.RealtimeApp1.Organizations;
 using Company.RealtimeApp1.Users;
 using Company.RealtimeApp1.WebSockets;
+using Microsoft.Extensions.Logging.Console;
 
 namespace Company.RealtimeApp1;
 
 /// <summary>
 /// Administrative commands for environments without the Development seed (<c>dotnet run -- users list</c>;
-/// the usage text below lists them all). Passwords come from standard input, never the command line.
+/// <c>dotnet run -- --help</c> lists them all), parsed by System.CommandLine. Passwords come from standard input,
+/// never the command line. Standard output carries the command's own output and nothing else; logs go to
+/// standard error, and a failure is one line there and exit code 1.
 /// </summary>
 /// <remarks>
 /// A command is another process than the server: what it withdraws (a password, a user, a membership)
@@ -17,44 +24,153 @@ namespace Company.RealtimeApp1;
 /// </remarks>
 internal static class CommandLine
 {
-    public static bool IsCommand(string[] args) => args is ["users" or "orgs", ..];
+    /// <summary>
+    /// A first argument that is a word (<c>users</c>, <c>orgs</c>, or a mistyped one), or asks for help or the version,
+    /// is a command; anything else (no argument, ASP.NET Core's <c>--urls</c>, <c>--environment</c>, <c>key=value</c>)
+    /// is the server's, read by the host as it always is, and never meets the command parser.
+    /// </summary>
+    public static bool IsCommand(string[] args) => args is [var first, ..]
+        && (first is "--help" or "-h" or "-?" or "--version" || !first.StartsWith('-') && !first.StartsWith('/') && !first.Contains('='));
 
-    /// <summary>Runs the command against the configured database and returns the process exit code.</summary>
-    public static async Task<int> RunCommandAsync(this WebApplication app, string[] args)
+    /// <summary>
+    /// Parses <paramref name="args"/> and runs the command, building the app only when a command needs it (never for
+    /// <c>--help</c>): its services without the server, neither Kestrel nor a hosted service started. Returns the exit code.
+    /// </summary>
+    public static async Task<int> RunCommandAsync(this WebApplicationBuilder builder, string[] args)
     {
-        if (!await app.InitializeDatabaseAsync())
+        QuietLogging(builder);
+        var root = new RootCommand("Without a command, runs the server (ASP.NET Core's own arguments, such as --urls, apply).")
         {
-            // The reason is logged; disposing the app writes the log out before the process exits.
-            await app.DisposeAsync();
-            return 1;
+            UsersCommand(builder),
+            OrganizationsCommand(builder),
+        };
+
+        // No response files: a name may begin with '@'.
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (parsed.Action is ParseErrorAction)
+        {
+            // The word it did not know says more than the command it then missed.
+            var error = parsed.UnmatchedTokens is [var unknown, ..] ? $"Unrecognized command or argument '{unknown}'." : parsed.Errors[0].Message;
+            return Fail($"{error} See --help.");
         }
 
-        await using var scope = app.Services.CreateAsyncScope();
-        var services = scope.ServiceProvider;
+        return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    }
 
-        var users = services.GetRequiredService<UserAdministration>();
-        return args switch
+    /// <summary>Every log record on standard error, one line each; Warning and above; EF Core's own records not at all.</summary>
+    private static void QuietLogging(WebApplicationBuilder builder)
+    {
+        builder.Services.Configure<ConsoleLoggerOptions>(console =>
         {
-            ["users", "add", var userName, .. var rest] when TryReadOptions(rest, out var options) =>
-                await AddUserAsync(users, userName, options.GetValueOrDefault("--role")),
-            ["users", "passwd", var userName] => await SetPasswordAsync(users, userName),
-            ["users", "disable", var userName] =>
-                Report(await users.SetDisabledAsync(userName, disabled: true), $"Disabled '{userName}'."),
-            ["users", "enable", var userName] =>
-                Report(await users.SetDisabledAsync(userName, disabled: false), $"Enabled '{userName}'."),
-            ["users", "delete", var userName] => Report(await users.DeleteUserAsync(userName), $"Deleted '{userName}'."),
-            ["users", "list"] => Succeed(string.Join(Environment.NewLine, (await users.ListUsersAsync()).Select(Describe))),
-            ["orgs", "add", var slug, .. var rest] when TryReadOptions(rest, out var options) =>
-                Report(await services.GetRequiredService<OrganizationAdministration>()
-                    .CreateOrganizationAsync(slug, options.GetValueOrDefault("--name")), o => $"Created organization '{o.Slug}' ({o.Id})."),
-            ["orgs", "add-member", var slug, var userName, .. var rest] when TryReadOptions(rest, out var options) =>
-                await AddMemberAsync(services.GetRequiredService<OrganizationAdministration>(), slug, userName, options.GetValueOrDefault("--role")),
-            ["orgs", "remove-member", var slug, var userName] =>
-                await RemoveMemberAsync(services, slug, userName),
-            ["orgs", "list"] => Succeed(string.Join(Environment.NewLine,
-                (await services.GetRequiredService<OrganizationAdministration>().ListAsync()).Select(Describe))),
-            _ => Usage(),
+            console.LogToStandardErrorThreshold = LogLevel.Trace;
+            // Named, or the console logger would take the formatter's options from its own obsolete ones.
+            console.FormatterName ??= ConsoleFormatterNames.Simple;
+        });
+        builder.Services.Configure<SimpleConsoleFormatterOptions>(simple => simple.SingleLine = true);
+        // Rules for the console provider win over the Logging:LogLevel settings. A command reports a database that
+        // fails it in its own line, which EF Core's records of the same failure would only make longer.
+        builder.Logging.AddFilter<ConsoleLoggerProvider>(category: null, LogLevel.Warning);
+        builder.Logging.AddFilter<ConsoleLoggerProvider>("Microsoft.EntityFrameworkCore", LogLevel.None);
+#if (UsePostgres)
+        builder.Logging.AddFilter<ConsoleLoggerProvider>("Npgsql", LogLevel.None);
+#endif
+    }
+
+    private static Command UsersCommand(WebApplicationBuilder builder)
+    {
+        var userName = NameArgument();
+        var role = new Option<string>("--role") { Description = "A role to give the user (admin, say).", HelpName = "ROLE" };
+        var add = new Command("add", "Creates a user; reads the password from standard input.") { userName, role };
+        add.SetAction(parsed => RunAsync(builder, services =>
+            AddUserAsync(services.GetRequiredService<UserAdministration>(), parsed.GetRequiredValue(userName), parsed.GetValue(role))));
+
+        var list = new Command("list", "Lists the users with their roles and state, one a line.");
+        list.SetAction(_ => RunAsync(builder, async services =>
+            Succeed(string.Join(Environment.NewLine, (await services.GetRequiredService<UserAdministration>().ListUsersAsync()).Select(Describe)))));
+
+        return new Command("users", "Administers users.")
+        {
+            add,
+            OnUser("passwd", "Sets a user's password, read from standard input; ends every sign-in of theirs.", SetPasswordAsync),
+            OnUser("disable", "Disables a user; ends every sign-in of theirs.", async (users, name) =>
+                Report(await users.SetDisabledAsync(name, disabled: true), $"Disabled '{name}'.")),
+            OnUser("enable", "Enables a disabled user.", async (users, name) =>
+                Report(await users.SetDisabledAsync(name, disabled: false), $"Enabled '{name}'.")),
+            OnUser("delete", "Deletes a user; ends every sign-in of theirs.", async (users, name) =>
+                Report(await users.DeleteUserAsync(name), $"Deleted '{name}'.")),
+            list,
         };
+
+        Command OnUser(string verb, string description, Func<UserAdministration, string, Task<int>> change)
+        {
+            var name = NameArgument();
+            var command = new Command(verb, description) { name };
+            command.SetAction(parsed => RunAsync(builder, services =>
+                change(services.GetRequiredService<UserAdministration>(), parsed.GetRequiredValue(name))));
+            return command;
+        }
+    }
+
+    private static Command OrganizationsCommand(WebApplicationBuilder builder)
+    {
+        var slug = SlugArgument();
+        var displayName = new Option<string>("--name") { Description = "Its display name (the slug when not given).", HelpName = "NAME" };
+        var add = new Command("add", "Creates an organization.") { slug, displayName };
+        add.SetAction(parsed => RunAsync(builder, async services => Report(
+            await services.GetRequiredService<OrganizationAdministration>().CreateOrganizationAsync(parsed.GetRequiredValue(slug), parsed.GetValue(displayName)),
+            organization => $"Created organization '{organization.Slug}' ({organization.Id}).")));
+
+        var memberSlug = SlugArgument();
+        var memberName = NameArgument();
+        var role = new Option<string>("--role") { Description = $"'{OrganizationRoleNames.Member}' (the default) or '{OrganizationRoleNames.Admin}'.", HelpName = "ROLE" };
+        var addMember = new Command("add-member", "Makes a user a member of an organization, or changes their role there.") { memberSlug, memberName, role };
+        addMember.SetAction(parsed => RunAsync(builder, services => AddMemberAsync(
+            services.GetRequiredService<OrganizationAdministration>(), parsed.GetRequiredValue(memberSlug), parsed.GetRequiredValue(memberName), parsed.GetValue(role))));
+
+        var removedSlug = SlugArgument();
+        var removedName = NameArgument();
+        var removeMember = new Command("remove-member", "Removes a user from an organization; closes their sockets on it.") { removedSlug, removedName };
+        removeMember.SetAction(parsed => RunAsync(builder, services =>
+            RemoveMemberAsync(services, parsed.GetRequiredValue(removedSlug), parsed.GetRequiredValue(removedName))));
+
+        var list = new Command("list", "Lists the organizations with their members, one organization a line.");
+        list.SetAction(_ => RunAsync(builder, async services => Succeed(string.Join(Environment.NewLine,
+            (await services.GetRequiredService<OrganizationAdministration>().ListAsync()).Select(Describe)))));
+
+        return new Command("orgs", "Administers organizations and their members.") { add, addMember, removeMember, list };
+    }
+
+    private static Argument<string> NameArgument() => new("NAME") { Description = "The user's name." };
+
+    private static Argument<string> SlugArgument() => new("SLUG") { Description = "The organization's slug." };
+
+    /// <summary>
+    /// Builds the app, brings its database up to date and runs <paramref name="command"/> in a scope of its services.
+    /// A setting the command needs that is invalid, or a database it cannot use, fails it with one logged line.
+    /// </summary>
+    private static async Task<int> RunAsync(WebApplicationBuilder builder, Func<IServiceProvider, Task<int>> command)
+    {
+        // Disposing the app writes its log out before the process exits.
+        await using var app = builder.Build();
+        try
+        {
+            if (!await app.PrepareDatabaseForCommandAsync())
+            {
+                return 1; // the reason is logged
+            }
+
+            await using var scope = app.Services.CreateAsyncScope();
+            return await command(scope.ServiceProvider);
+        }
+        catch (Exception invalid) when (app.ReportInvalidSettings(invalid))
+        {
+            return 1;
+        }
+        catch (DbException failure)
+        {
+            // As at start-up: the provider's message, which repeats no password, without a stack trace.
+            return Fail($"The database failed the command: {failure.Message}");
+        }
     }
 
     private static async Task<int> AddUserAsync(UserAdministration users, string userName, string? role)
@@ -132,22 +248,6 @@ internal static class CommandLine
         return password.ToString();
     }
 
-    private static bool TryReadOptions(string[] args, out Dictionary<string, string> options)
-    {
-        options = [];
-        for (var i = 0; i < args.Length; i += 2)
-        {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-            {
-                return false;
-            }
-
-            options[args[i]] = args[i + 1];
-        }
-
-        return true;
-    }
-
     private static int Report<T>(AdministrationResult<T> result, Func<T, string> success) =>
         result.Error is { } error ? Fail(error) : Succeed(success(result.Value!));
 
@@ -165,18 +265,4 @@ internal static class CommandLine
         Console.Error.WriteLine(message);
         return 1;
     }
-
-    private static int Usage() => Fail("""
-        Usage:
-          dotnet run -- users add NAME [--role ROLE]          (reads the password from standard input)
-          dotnet run -- users passwd NAME                     (reads the new password from standard input)
-          dotnet run -- users disable NAME
-          dotnet run -- users enable NAME
-          dotnet run -- users delete NAME
-          dotnet run -- users list
-          dotnet run -- orgs add SLUG [--name NAME]
-          dotnet run -- orgs add-member SLUG NAME [--role member|admin]
-          dotnet run -- orgs remove-member SLUG NAME
-          dotnet run -- orgs list
-        """);
 }

@@ -42,14 +42,14 @@ builder.Services.AddTrustedProxies();
 builder.Services.AddErrorResponses();
 builder.Services.AddOpenApi(options => options.AddBearerSecurityScheme());
 
-var app = builder.Build();
-
-// `dotnet run -- users add alice`: administrative commands run and exit without starting the server
+// `dotnet run -- users list`, `dotnet run -- --help`: administrative commands run and exit; the server never starts
 if (CommandLine.IsCommand(args))
 {
-    Environment.ExitCode = await app.RunCommandAsync(args);
+    Environment.ExitCode = await builder.RunCommandAsync(args);
     return;
 }
+
+var app = builder.Build();
 
 // A missing or invalid setting, or a database that cannot be used, stops the app with one logged line naming it
 if (!app.SettingsAreValid() || !await app.InitializeDatabaseAsync())

@@ -46,13 +46,80 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal((1, "There is no organization 'nowhere'."), (result.ExitCode, result.Error));
     }
 
-    [Fact]
-    public async Task AnIncompleteCommandPrintsUsage()
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    [InlineData("-?")]
+    public async Task HelpListsTheCommandsAndExitsWithoutStartingTheServerOrTouchingTheDatabase(string help)
     {
-        var result = await RunAsync("", "users", "add");
+        // A database nothing can open and an address to listen on: a server would fail on the first, or never exit.
+        var result = await AppProcess.RunAsync(
+            TestDatabase.Unreachable("x"), "", new Dictionary<string, string> { ["ASPNETCORE_URLS"] = "http://127.0.0.1:0" }, help);
 
-        Assert.Equal(1, result.ExitCode);
-        Assert.StartsWith("Usage:", result.Error);
+        var lines = result.Output.ReplaceLineEndings("\n").Split('\n');
+        Assert.Equal((0, ""), (result.ExitCode, result.Error));
+        Assert.Contains("  users  Administers users.", lines);
+        Assert.Contains("  orgs   Administers organizations and their members.", lines);
+    }
+
+    [Theory]
+    [InlineData("users", "add <NAME>", "Creates a user; reads the password from standard input.")]
+    [InlineData("users", "list", "Lists the users with their roles and state, one a line.")]
+    [InlineData("orgs", "add-member <SLUG> <NAME>", "Makes a user a member of an organization, or changes their role there.")]
+    [InlineData("orgs", "list", "Lists the organizations with their members, one organization a line.")]
+    public async Task HelpOnACommandListsItsSubcommands(string command, string usage, string description)
+    {
+        var result = await AppProcess.RunAsync(TestDatabase.Unreachable("x"), "", environment: null, command, "--help");
+
+        Assert.Equal((0, ""), (result.ExitCode, result.Error));
+        Assert.Contains(
+            result.Output.ReplaceLineEndings("\n").Split('\n'),
+            line => line.StartsWith($"  {usage} ", StringComparison.Ordinal) && line.EndsWith($" {description}", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("frobnicate", "Unrecognized command or argument 'frobnicate'. See --help.")]
+    [InlineData("users frobnicate", "Unrecognized command or argument 'frobnicate'. See --help.")]
+    [InlineData("users list everyone", "Unrecognized command or argument 'everyone'. See --help.")]
+    [InlineData("users", "Required command was not provided. See --help.")]
+    [InlineData("users add", "Required argument missing for command: 'add'. See --help.")]
+    [InlineData("orgs add-member initech", "Required argument missing for command: 'add-member'. See --help.")]
+    public async Task AnUnknownOrIncompleteCommandFailsWithOneLineBeforeTouchingTheDatabase(string command, string message)
+    {
+        var result = await AppProcess.RunAsync(TestDatabase.Unreachable("x"), "", environment: null, command.Split(' '));
+
+        Assert.Equal((1, "", message), result);
+    }
+
+    [Fact]
+    public async Task UsersListPrintsTheUsersAndNothingElseWhateverIsLogged()
+    {
+        await RunAsync(OldPassword + "\n", "users", "add", "alice", "--role", "admin");
+        await RunAsync(OldPassword + "\n", "users", "add", "bob");
+
+        // Every category at Trace, EF Core's commands included: none of it on standard output, nor on standard error.
+        var list = await RunAsync("", EveryLogLevel, "users", "list");
+
+        Assert.Equal((0, "alice [admin]\nbob", ""), (list.ExitCode, list.Output.ReplaceLineEndings("\n"), list.Error));
+    }
+
+    [Fact]
+    public async Task AFailingCommandPrintsOneLineOnStandardErrorWhateverIsLogged()
+    {
+        var result = await RunAsync("", EveryLogLevel, "users", "disable", "nobody");
+
+        Assert.Equal((1, "", "There is no user 'nobody'."), result);
+    }
+
+    [Fact]
+    public async Task AnInvalidSettingACommandUsesFailsItWithOneLineNamingTheSection()
+    {
+        var result = await RunAsync(OldPassword + "\n", new Dictionary<string, string> { ["PasswordHashing__WorkFactor"] = "99" }, "users", "add", "dave");
+
+        Assert.Equal(
+            (1, "", "crit: Company.RealtimeApp1.Configuration[1] The settings under 'PasswordHashing' are invalid, so the app stops: "
+                + "WorkFactor: The field PasswordHashingOptions.WorkFactor must be between 4 and 31."),
+            result);
     }
 
     [Fact]
@@ -191,6 +258,12 @@ public sealed class CommandLineTests : IDisposable
     private const string OldPassword = "correct horse battery staple";
     private const string NewPassword = "a brand new passphrase";
 
+    private static readonly Dictionary<string, string> EveryLogLevel = new()
+    {
+        ["Logging__LogLevel__Default"] = "Trace",
+        ["Logging__LogLevel__Microsoft.EntityFrameworkCore.Database.Command"] = "Trace",
+    };
+
     /// <summary>The server, on the database the commands change; it re-checks its sockets every second.</summary>
     private RealtimeApplication StartApp() => RealtimeApplication.With(new()
     {
@@ -200,4 +273,7 @@ public sealed class CommandLineTests : IDisposable
 
     private Task<(int ExitCode, string Output, string Error)> RunAsync(string input, params string[] args) =>
         AppProcess.RunAsync(ConnectionString, input, environment: null, args);
+
+    private Task<(int ExitCode, string Output, string Error)> RunAsync(string input, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        AppProcess.RunAsync(ConnectionString, input, environment, args);
 }

@@ -63,25 +63,47 @@ internal static partial class DatabaseInitializer
     /// and then find nothing to do (see <see cref="MigrateAsync"/>); the seed and the sign-in decoy add only what is missing and take a unique
     /// index's refusal as "another instance added it".
     /// </remarks>
-    public static async Task<bool> InitializeDatabaseAsync(this WebApplication app)
+    public static Task<bool> InitializeDatabaseAsync(this WebApplication app) => UseDatabaseAsync(app, async () =>
+    {
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+            await CreateDatabaseIfMissingAsync(db);
+            await CreateMigrationHistoryAsync(db);
+            await MigrateAsync(db);
+            await SignInDecoy.EnsureAsync(db);
+        }
+
+        if (app.Environment.IsDevelopment())
+        {
+            await SeedAsync(app.Services, app.Configuration.GetSection(SeedOptions.SectionName).Get<SeedOptions>() ?? new SeedOptions());
+        }
+    });
+
+    /// <summary>
+    /// What a command needs of <see cref="InitializeDatabaseAsync"/>, quickly: the migrations, only when one is
+    /// pending (<c>Migrate</c> would take the migration lock and compare the model with the migrations' to find
+    /// nothing to do). The sign-in decoy and the Development seed are the server's, at its start: a command that
+    /// seeded would bring back the seeded user an earlier command deleted.
+    /// </summary>
+    public static Task<bool> PrepareDatabaseForCommandAsync(this WebApplication app) => UseDatabaseAsync(app, async () =>
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        await CreateDatabaseIfMissingAsync(db);
+        await CreateMigrationHistoryAsync(db);
+        if ((await db.Database.GetPendingMigrationsAsync()).Any())
+        {
+            await MigrateAsync(db);
+        }
+    });
+
+    /// <summary>Runs <paramref name="use"/>; false, having logged why in one line that names the setting, when the database cannot be used.</summary>
+    private static async Task<bool> UseDatabaseAsync(WebApplication app, Func<Task> use)
     {
         try
         {
-            await using (var scope = app.Services.CreateAsyncScope())
-            {
-                var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-                await CreateDatabaseIfMissingAsync(db);
-                await CreateMigrationHistoryAsync(db);
-                await MigrateAsync(db);
-                await SignInDecoy.EnsureAsync(db);
-            }
-
-            if (app.Environment.IsDevelopment())
-            {
-                var seed = app.Configuration.GetSection(SeedOptions.SectionName).Get<SeedOptions>() ?? new SeedOptions();
-                await SeedAsync(app.Services, seed);
-            }
-
+            await use();
             return true;
         }
         // Npgsql's execution strategy wraps what it took for a transient failure in an InvalidOperationException.

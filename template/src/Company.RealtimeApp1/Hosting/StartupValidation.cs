@@ -18,25 +18,36 @@ internal static partial class StartupValidation
             app.Services.GetService<IStartupValidator>()?.Validate();
             return true;
         }
-        catch (OptionsValidationException invalid)
+        catch (Exception invalid) when (app.ReportInvalidSettings(invalid))
         {
-            Report(app, invalid);
             return false;
         }
-        catch (InvalidOperationException unreadable) when (unreadable.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
-        {
-            // A value the binder cannot read as its type (a number that is not one): its message names the key.
-            Log.UnreadableSetting(Logger(app), unreadable.Message);
-            return false;
-        }
-        catch (AggregateException invalid) when (invalid.InnerExceptions.All(inner => inner is OptionsValidationException))
-        {
-            foreach (var inner in invalid.InnerExceptions.Cast<OptionsValidationException>())
-            {
-                Report(app, inner);
-            }
+    }
 
-            return false;
+    /// <summary>
+    /// True, after logging what is wrong as <see cref="SettingsAreValid"/> does, when <paramref name="exception"/> says
+    /// that a setting is missing or invalid: a command meets the settings it uses when it first uses them.
+    /// </summary>
+    public static bool ReportInvalidSettings(this WebApplication app, Exception exception)
+    {
+        switch (exception)
+        {
+            case OptionsValidationException invalid:
+                Report(app, invalid);
+                return true;
+            case InvalidOperationException unreadable when unreadable.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal):
+                // A value the binder cannot read as its type (a number that is not one): its message names the key.
+                Log.UnreadableSetting(Logger(app), unreadable.Message);
+                return true;
+            case AggregateException invalid when invalid.InnerExceptions.All(inner => inner is OptionsValidationException):
+                foreach (var inner in invalid.InnerExceptions.Cast<OptionsValidationException>())
+                {
+                    Report(app, inner);
+                }
+
+                return true;
+            default:
+                return false;
         }
     }
 

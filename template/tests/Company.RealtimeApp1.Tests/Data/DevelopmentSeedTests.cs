@@ -43,7 +43,7 @@ public sealed class DevelopmentSeedTests
     }
 
     [Fact]
-    public async Task AMemberPromotedThroughTheApiStaysPromotedWhenACommandAndARestartSeedAgain()
+    public async Task AMemberPromotedThroughTheApiStaysPromotedWhenTheAppRestartsAndSeedsAgain()
     {
         using var database = TestDatabase.Shared();
         var settings = new Dictionary<string, string?> { ["ConnectionStrings:Default"] = database.ConnectionString };
@@ -60,7 +60,7 @@ public sealed class DevelopmentSeedTests
             Assert.Equal(HttpStatusCode.OK, promoted.StatusCode);
         }
 
-        // A command in Development seeds before it runs, as a start does.
+        // A command in Development sees the promotion too (it does not seed: the seed is the server's, at its start).
         var list = await AppProcess.RunAsync(
             database.ConnectionString, "", new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" }, "orgs", "list");
 
