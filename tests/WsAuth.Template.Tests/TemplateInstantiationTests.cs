@@ -118,7 +118,7 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
         Assert.Contains(Name, files); // the app's launcher (Acme.Realtime.exe on Windows)
         Assert.Equal(["appsettings.Development.json", "appsettings.json"], files.Where(file => file.StartsWith("appsettings", StringComparison.Ordinal)));
         Assert.Contains("wwwroot/wsauth.js", files);
-        string[] testOnly = ["Tests", "xunit", "testhost", "TestPlatform", "NetArchTest", "Mvc.Testing", "Playwright", "CodeCoverage", "Microsoft.Extensions.Diagnostics.Testing", "TimeProvider.Testing", "InMemory"];
+        string[] testOnly = ["Tests", "xunit", "testhost", "TestPlatform", "NetArchTest", "Mvc.Testing", "Puppeteer", "WebDriverBiDi", "Playwright", "CodeCoverage", "Microsoft.Extensions.Diagnostics.Testing", "TimeProvider.Testing", "InMemory"];
         var leaked = files.Where(file => testOnly.Any(part => file.Contains(part, StringComparison.OrdinalIgnoreCase))).ToList();
         Assert.True(leaked.Count == 0, $"The publish output holds test files: {string.Join(", ", leaked)}");
     }

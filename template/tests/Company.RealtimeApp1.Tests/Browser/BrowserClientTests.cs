@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Playwright;
-using static Microsoft.Playwright.Assertions;
+using System.Net;
+using PuppeteerSharp;
 
 namespace Company.RealtimeApp1.Tests.Browser;
 
@@ -24,16 +24,16 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
 
             var id = await server.NotifyAsync(alice, bob, "Deploy finished", "v2 is live");
 
-            await browser.ExpectTextsAsync(browser.Notifications, "Deploy finished: v2 is live");
-            await Expect(browser.Page.GetByTestId("notification")).ToHaveAttributeAsync("data-id", id.ToString());
+            await browser.Notifications.ExpectTextsAsync("Deploy finished: v2 is live");
+            await browser.Page.TestId("notification").ExpectAttributeAsync("data-id", id.ToString());
             await browser.ExpectStateAsync("notifications", "open");
 
             // A member publishes to the organization from the page's form; the event comes back on its stream.
-            await browser.Page.GetByTestId("publish-type").FillAsync("chat");
-            await browser.Page.GetByTestId("publish-data").FillAsync("""{"text":"hi from the page"}""");
-            await browser.Page.GetByTestId("publish-submit").ClickAsync();
-            await Expect(browser.Page.GetByTestId("publish-result")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^Published event \d+\.$"));
-            await browser.ExpectTextsAsync(browser.Events("acme"), """bob · chat: {"text":"hi from the page"}""");
+            await browser.Page.TestId("publish-type").FillAsync("chat");
+            await browser.Page.TestId("publish-data").FillAsync("""{"text":"hi from the page"}""");
+            await browser.Page.TestId("publish-submit").ClickAsync();
+            await browser.Page.TestId("publish-result").ExpectTextAsync(new System.Text.RegularExpressions.Regex(@"^Published event \d+\.$"));
+            await browser.Events("acme").ExpectTextsAsync("""bob · chat: {"text":"hi from the page"}""");
             browser.AssertNoSocketCarriedACredentialInItsUrl();
         });
     }
@@ -52,24 +52,24 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
             await browser.SignInAsync("bob", "notifications", "org-acme");
             var before = await server.NotifyAsync(alice, bob, "Before", "the restart");
             var eventBefore = await server.PublishAsync(alice, acme, "chat", new { text = "before" });
-            await browser.ExpectTextsAsync(browser.Notifications, "Before: the restart");
-            await browser.ExpectTextsAsync(browser.Events("acme"), """alice · chat: {"text":"before"}""");
+            await browser.Notifications.ExpectTextsAsync("Before: the restart");
+            await browser.Events("acme").ExpectTextsAsync("""alice · chat: {"text":"before"}""");
 
             // Hold the page's new sockets before they reach the server, so that none reconnects until everything
             // below is stored; each one's URL is kept.
             var reconnects = new System.Collections.Concurrent.ConcurrentQueue<Uri>();
             var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            await browser.Page.RouteWebSocketAsync(url => new Uri(url).AbsolutePath.StartsWith("/ws/", StringComparison.Ordinal), async socket =>
+            await browser.RouteWebSocketsAsync(url => url.AbsolutePath.StartsWith("/ws/", StringComparison.Ordinal), async url =>
             {
-                reconnects.Enqueue(new Uri(socket.Url));
+                reconnects.Enqueue(url);
                 await release.Task;
-                socket.ConnectToServer();
+                return SocketAnswer.Connect();
             });
 
             await server.RestartAsync();
 
-            await Expect(browser.Stream("notifications")).ToHaveAttributeAsync("data-last-close", "1001");
-            await Expect(browser.Stream("org-acme")).ToHaveAttributeAsync("data-last-close", "1001");
+            await browser.Stream("notifications").ExpectAttributeAsync("data-last-close", "1001");
+            await browser.Stream("org-acme").ExpectAttributeAsync("data-last-close", "1001");
             await browser.ExpectStateAsync("notifications", "reconnecting");
             await browser.ExpectStateAsync("org-acme", "reconnecting");
             await Eventually.HoldsAsync(() => reconnects.Count == 2);
@@ -84,8 +84,8 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
 
             await browser.ExpectStateAsync("notifications", "open");
             await browser.ExpectStateAsync("org-acme", "open");
-            await browser.ExpectTextsAsync(browser.Notifications, "Before: the restart", "While away: one", "While away: two");
-            await browser.ExpectTextsAsync(browser.Events("acme"), """alice · chat: {"text":"before"}""", """alice · chat: {"text":"while away"}""");
+            await browser.Notifications.ExpectTextsAsync("Before: the restart", "While away: one", "While away: two");
+            await browser.Events("acme").ExpectTextsAsync("""alice · chat: {"text":"before"}""", """alice · chat: {"text":"while away"}""");
 
             // The reconnects asked for what came after the last id each stream had shown.
             Assert.Equal(2, reconnects.Count);
@@ -94,13 +94,13 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
 
             // Live again, and no duplicate came before the next message.
             var live = await server.NotifyAsync(alice, bob, "Live", "again");
-            await browser.ExpectTextsAsync(browser.Notifications, "Before: the restart", "While away: one", "While away: two", "Live: again");
+            await browser.Notifications.ExpectTextsAsync("Before: the restart", "While away: one", "While away: two", "Live: again");
             Assert.Equal(
                 new[] { before, first, second, live }.Select(id => id.ToString()),
-                await browser.Page.GetByTestId("notification").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.id)"));
+                await browser.Page.TestId("notification").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.id)"));
             Assert.Equal(
                 new[] { eventBefore, eventWhileAway }.Select(id => id.ToString()),
-                await browser.Page.GetByTestId("org-event").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.id)"));
+                await browser.Page.TestId("org-event").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.id)"));
             browser.AssertNoSocketCarriedACredentialInItsUrl();
         });
     }
@@ -115,20 +115,16 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
 
         // Between the page and the server, every notification frame is delivered twice.
         var duplicated = 0;
-        await browser.Page.RouteWebSocketAsync(url => new Uri(url).AbsolutePath == "/ws/notifications", socket =>
+        await browser.RouteWebSocketsAsync(url => url.AbsolutePath == "/ws/notifications", _ => Task.FromResult(SocketAnswer.Connect(frame =>
         {
-            var toServer = socket.ConnectToServer();
-            socket.OnMessage(frame => Forward(frame, toServer));
-            toServer.OnMessage(frame =>
+            if (!frame.StartsWith("""{"type":"notification""", StringComparison.Ordinal))
             {
-                Forward(frame, socket);
-                if (frame.Text?.StartsWith("""{"type":"notification""", StringComparison.Ordinal) == true)
-                {
-                    Interlocked.Increment(ref duplicated);
-                    Forward(frame, socket);
-                }
-            });
-        });
+                return 1;
+            }
+
+            Interlocked.Increment(ref duplicated);
+            return 2;
+        })));
 
         await browser.RunAsync(async () =>
         {
@@ -138,7 +134,7 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
             await server.NotifyAsync(alice, bob, "Once", "two");
             await server.NotifyAsync(alice, bob, "Once", "three");
 
-            await browser.ExpectTextsAsync(browser.Notifications, "Once: one", "Once: two", "Once: three");
+            await browser.Notifications.ExpectTextsAsync("Once: one", "Once: two", "Once: three");
             Assert.Equal(3, Volatile.Read(ref duplicated));
         });
     }
@@ -161,18 +157,18 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
             await server.RemoveMemberAsync(alice, acme, bob);
 
             await browser.ExpectStateAsync("org-acme", "forbidden");
-            await Expect(browser.Stream("org-acme")).ToHaveAttributeAsync("data-last-close", "4003");
-            await Expect(browser.Stream("org-acme")).ToHaveTextAsync("acme events: forbidden (removed: no longer allowed on this stream)");
+            await browser.Stream("org-acme").ExpectAttributeAsync("data-last-close", "4003");
+            await browser.Stream("org-acme").ExpectTextAsync("acme events: forbidden (removed: no longer allowed on this stream)");
 
             // A few seconds later: no socket opened, and the notifications stream still open.
             await Task.Delay(TimeSpan.FromSeconds(5));
             await browser.ExpectStateAsync("org-acme", "forbidden");
             Assert.Equal(sockets, browser.SocketPaths.Count);
             await browser.ExpectStateAsync("notifications", "open");
-            await Expect(browser.Stream("notifications")).Not.ToHaveAttributeAsync("data-last-close", new System.Text.RegularExpressions.Regex("."));
+            await browser.Stream("notifications").ExpectNoAttributeValueAsync("data-last-close");
 
             await server.NotifyAsync(alice, bob, "Still", "here");
-            await browser.ExpectTextsAsync(browser.Notifications, "Still: here");
+            await browser.Notifications.ExpectTextsAsync("Still: here");
         });
     }
 
@@ -191,9 +187,9 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
             // Every other session of bob ends: his sockets close 4001 and his refresh tokens are revoked.
             await server.ChangePasswordAsync(bobElsewhere, "bob-dev-password", "bob-new-password");
 
-            await Expect(browser.Page.GetByTestId("signin-error")).ToHaveTextAsync("Your session ended; sign in again.");
-            await Expect(browser.Page.GetByTestId("signin-section")).ToBeVisibleAsync();
-            await Expect(browser.Page.GetByTestId("session")).ToBeHiddenAsync();
+            await browser.Page.TestId("signin-error").ExpectTextAsync("Your session ended; sign in again.");
+            await browser.Page.TestId("signin-section").ExpectVisibleAsync();
+            await browser.Page.TestId("session").ExpectHiddenAsync();
             await Task.Delay(TimeSpan.FromSeconds(3));
             Assert.Equal(sockets, browser.SocketPaths.Count);
         });
@@ -210,73 +206,68 @@ public sealed class BrowserClientTests(ChromiumFixture chromium) : IClassFixture
         // Until the page has renewed its session at the server, its handshakes are refused (auth 401, close 4001)
         // without reaching the server, so the page renews; the first renewal is answered 503 (Retry-After: 1).
         var refreshes = 0;
-        var refreshed = 0;
+        var renewing = 0;
+        var renewed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var signedIn = 0;
-        await browser.Page.RouteWebSocketAsync(url => new Uri(url).AbsolutePath.StartsWith("/ws/", StringComparison.Ordinal), async socket =>
+        await browser.RouteWebSocketsAsync(url => url.AbsolutePath.StartsWith("/ws/", StringComparison.Ordinal), async _ =>
         {
-            if (Volatile.Read(ref refreshed) == 1)
+            if (Volatile.Read(ref renewing) == 1)
             {
-                socket.ConnectToServer(); // from here on, frames pass through as they are
-                return;
+                await renewed.Task; // a handshake of the renewal's moment waits for its answer
+                return SocketAnswer.Connect(); // from here on, frames pass through as they are
             }
 
-            socket.Send("""{"type":"auth","status":401,"error":"token_expired","detail":"The access token expired."}""");
-            await socket.CloseAsync(new() { Code = 4001, Reason = "unauthorized" });
+            return SocketAnswer.Refuse("""{"type":"auth","status":401,"error":"token_expired","detail":"The access token expired."}""", 4001, "unauthorized");
         });
         // The renewals after the sign-in, that is: the page asks once when it loads too (a reload's restore), before any session.
-        await browser.Page.RouteAsync("**/session", async route =>
+        await browser.RouteRequestsAsync(async request =>
         {
-            Volatile.Write(ref signedIn, 1);
-            await route.ContinueAsync();
-        });
-        await browser.Page.RouteAsync("**/session/refresh", async route =>
-        {
-            if (Volatile.Read(ref signedIn) == 0)
+            var path = new Uri(request.Url).AbsolutePath;
+            if (path == "/session")
             {
-                await route.ContinueAsync();
+                Volatile.Write(ref signedIn, 1);
+            }
+
+            if (path != "/session/refresh" || Volatile.Read(ref signedIn) == 0)
+            {
+                await request.ContinueAsync();
                 return;
             }
 
             if (Interlocked.Increment(ref refreshes) == 1)
             {
-                await route.FulfillAsync(new()
+                await request.RespondAsync(new ResponseData
                 {
-                    Status = 503,
-                    Headers = new Dictionary<string, string> { ["Retry-After"] = "1" },
+                    Status = HttpStatusCode.ServiceUnavailable,
+                    Headers = new Dictionary<string, object> { ["Retry-After"] = "1" },
                     ContentType = "application/json",
                     Body = """{"error":"temporarily_unavailable"}""",
                 });
                 return;
             }
 
-            var response = await route.FetchAsync();
-            Volatile.Write(ref refreshed, 1);
-            await route.FulfillAsync(new() { Response = response });
+            Volatile.Write(ref renewing, 1);
+            await request.ContinueAsync();
         });
+        browser.Page.Response += (_, e) =>
+        {
+            if (new Uri(e.Response.Url).AbsolutePath == "/session/refresh" && Volatile.Read(ref renewing) == 1)
+            {
+                renewed.TrySetResult();
+            }
+        };
 
         await browser.RunAsync(async () =>
         {
             await browser.SignInAsync("bob", "notifications", "org-acme");
 
             Assert.Equal(2, Volatile.Read(ref refreshes)); // one 503, then one that went through
-            await Expect(browser.Page.GetByTestId("signin-error")).ToBeHiddenAsync();
-            await Expect(browser.Page.GetByTestId("session")).ToBeVisibleAsync();
+            await browser.Page.TestId("signin-error").ExpectHiddenAsync();
+            await browser.Page.TestId("session").ExpectVisibleAsync();
             await server.NotifyAsync(alice, bob, "Still", "signed in");
-            await browser.ExpectTextsAsync(browser.Notifications, "Still: signed in");
+            await browser.Notifications.ExpectTextsAsync("Still: signed in");
             browser.AssertNoSocketCarriedACredentialInItsUrl();
         });
-    }
-
-    private static void Forward(IWebSocketFrame frame, IWebSocketRoute to)
-    {
-        if (frame.Text is { } text)
-        {
-            to.Send(text);
-        }
-        else
-        {
-            to.Send(frame.Binary!);
-        }
     }
 
     private static string? SinceOf(Uri url) => QueryHelpers.ParseQuery(url.Query).TryGetValue("since", out var since) ? since.ToString() : null;

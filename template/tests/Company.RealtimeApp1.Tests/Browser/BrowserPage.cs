@@ -1,7 +1,7 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Playwright;
-using static Microsoft.Playwright.Assertions;
+using PuppeteerSharp;
 
 namespace Company.RealtimeApp1.Tests.Browser;
 
@@ -11,29 +11,26 @@ namespace Company.RealtimeApp1.Tests.Browser;
 /// </summary>
 public sealed class BrowserPage : IAsyncDisposable
 {
-    /// <summary>How long an expectation waits for the page (generous: nothing here is a timing assertion).</summary>
-    public const float Timeout = 20_000;
+    /// <summary>How long an expectation or an action waits for the page (generous: nothing here is a timing assertion).</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
     private readonly IBrowserContext _context;
-    private readonly List<string> _socketPaths = [];
+    private readonly Uri _address;
+    private readonly PageSockets _sockets;
+    private readonly ConcurrentQueue<Exception> _requestFailures = new();
     private int _ticketRequests;
 
-    private BrowserPage(IBrowserContext context, IPage page)
+    private BrowserPage(IBrowserContext context, IPage page, Uri address)
     {
         _context = context;
+        _address = address;
         Page = page;
-        page.Request += (_, request) =>
+        _sockets = new PageSockets(page);
+        page.Request += (_, e) =>
         {
-            if (new Uri(request.Url).AbsolutePath == "/ws/ticket")
+            if (new Uri(e.Request.Url).AbsolutePath == "/ws/ticket")
             {
                 Interlocked.Increment(ref _ticketRequests);
-            }
-        };
-        page.WebSocket += (_, socket) =>
-        {
-            lock (_socketPaths)
-            {
-                _socketPaths.Add(new Uri(socket.Url).PathAndQuery);
             }
         };
     }
@@ -44,16 +41,7 @@ public sealed class BrowserPage : IAsyncDisposable
     public int TicketRequests => Volatile.Read(ref _ticketRequests);
 
     /// <summary>Path and query of every WebSocket the page opened, in order (queries hold tickets: never print them).</summary>
-    public IReadOnlyList<string> SocketPaths
-    {
-        get
-        {
-            lock (_socketPaths)
-            {
-                return [.. _socketPaths];
-            }
-        }
-    }
+    public IReadOnlyList<string> SocketPaths => _sockets.Paths;
 
     /// <summary>
     /// Asserts that every WebSocket the page opened so far carried no credential in its URL (the page's sockets are
@@ -83,37 +71,66 @@ public sealed class BrowserPage : IAsyncDisposable
 
     public static async Task<BrowserPage> OpenAsync(ChromiumFixture chromium, DevelopmentServer server)
     {
-        var context = await (await chromium.GetBrowserAsync()).NewContextAsync(new BrowserNewContextOptions { BaseURL = server.Address.ToString() });
+        var context = await (await chromium.GetBrowserAsync()).CreateBrowserContextAsync();
         var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(Timeout);
-        return new BrowserPage(context, page);
+        page.DefaultTimeout = (int)Timeout.TotalMilliseconds;
+        return new BrowserPage(context, page, server.Address);
     }
 
     /// <summary>Another tab of the same browser context: it shares this page's cookies, as a user's tabs do.</summary>
     public async Task<IPage> NewTabAsync()
     {
         var page = await _context.NewPageAsync();
-        page.SetDefaultTimeout(Timeout);
+        page.DefaultTimeout = (int)Timeout.TotalMilliseconds;
         return page;
     }
 
+    /// <summary>Loads <paramref name="path"/> of the app in the page, or in <paramref name="tab"/>.</summary>
+    public async Task GoToAsync(string path, IPage? tab = null) => await (tab ?? Page).GoToAsync(new Uri(_address, path).ToString());
+
+    /// <summary>Every cookie of the browser context, whatever its path.</summary>
+    public async Task<CookieParam[]> CookiesAsync() => await _context.GetCookiesAsync();
+
+    /// <summary>Each WebSocket the page opens from now on whose address <paramref name="match"/> takes does what <paramref name="route"/> answers.</summary>
+    public Task RouteWebSocketsAsync(Func<Uri, bool> match, Func<Uri, Task<SocketAnswer>> route) => _sockets.RouteAsync(match, route);
+
+    /// <summary>
+    /// Every request of the page goes to <paramref name="route"/> from now on, which continues it or answers it
+    /// (the DevTools protocol's request interception).
+    /// </summary>
+    public async Task RouteRequestsAsync(Func<IRequest, Task> route)
+    {
+        await Page.SetRequestInterceptionAsync(true);
+        Page.Request += async (_, e) =>
+        {
+            try
+            {
+                await route(e.Request);
+            }
+            catch (Exception failure)
+            {
+                _requestFailures.Enqueue(failure); // the request stays unanswered; RunAsync reports it
+            }
+        };
+    }
+
     /// <summary>The stream entry of <paramref name="key"/>: <c>notifications</c>, or <c>org-SLUG</c>.</summary>
-    public ILocator Stream(string key) => Page.GetByTestId($"stream-{key}");
+    public PageLocator Stream(string key) => Page.TestId($"stream-{key}");
 
     /// <summary>The text of each notification shown, in order.</summary>
-    public ILocator Notifications => Page.GetByTestId("notifications").GetByTestId("notification").Locator(".text");
+    public PageLocator Notifications => Page.TestId("notifications").TestId("notification").Locator(".text");
 
     /// <summary>The text of each event of organization <paramref name="slug"/> shown, in order.</summary>
-    public ILocator Events(string slug) => Page.GetByTestId($"events-{slug}").GetByTestId("org-event").Locator(".text");
+    public PageLocator Events(string slug) => Page.TestId($"events-{slug}").TestId("org-event").Locator(".text");
 
     /// <summary>Opens the page, signs in as a seeded user, and waits until every stream in <paramref name="streams"/> is open.</summary>
     public async Task SignInAsync(string userName, params string[] streams)
     {
-        await Page.GotoAsync("/");
-        await Page.GetByTestId("username").FillAsync(userName);
-        await Page.GetByTestId("password").FillAsync($"{userName}-dev-password");
-        await Page.GetByTestId("signin-submit").ClickAsync();
-        await Expect(Page.GetByTestId("me")).ToHaveTextAsync($"Signed in as {userName}", new() { Timeout = Timeout });
+        await GoToAsync("/");
+        await Page.TestId("username").FillAsync(userName);
+        await Page.TestId("password").FillAsync($"{userName}-dev-password");
+        await Page.TestId("signin-submit").ClickAsync();
+        await Page.TestId("me").ExpectTextAsync($"Signed in as {userName}");
         foreach (var stream in streams)
         {
             await ExpectStateAsync(stream, "open");
@@ -121,24 +138,25 @@ public sealed class BrowserPage : IAsyncDisposable
     }
 
     /// <summary>Waits until stream <paramref name="key"/> shows <paramref name="state"/>, in its attribute and its text.</summary>
-    public async Task ExpectStateAsync(string key, string state, float timeout = Timeout)
+    public async Task ExpectStateAsync(string key, string state)
     {
-        await Expect(Stream(key)).ToHaveAttributeAsync("data-state", state, new() { Timeout = timeout });
-        await Expect(Stream(key).Locator(".state")).ToHaveTextAsync(state, new() { Timeout = timeout });
+        await Stream(key).ExpectAttributeAsync("data-state", state);
+        await Stream(key).Locator(".state").ExpectTextAsync(state);
     }
 
-    public async Task ExpectTextsAsync(ILocator locator, params string[] texts) =>
-        await Expect(locator).ToHaveTextAsync(texts, new() { Timeout = Timeout });
-
     /// <summary>
-    /// Runs <paramref name="test"/>; when it fails, saves a screenshot of the page under the test output
-    /// directory and names it in the failure.
+    /// Runs <paramref name="test"/>; when it fails, or a route of the test failed, saves a screenshot of the page
+    /// under the test output directory and names it in the failure.
     /// </summary>
     public async Task RunAsync(Func<Task> test, [CallerMemberName] string name = "")
     {
         try
         {
             await test();
+            if (RouteFailure is { } route)
+            {
+                throw new InvalidOperationException("A route of the test failed.", route);
+            }
         }
         catch (Exception failure)
         {
@@ -147,7 +165,7 @@ public sealed class BrowserPage : IAsyncDisposable
             try
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                await Page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+                await Page.ScreenshotAsync(path, new ScreenshotOptions { FullPage = true });
                 saved = $"screenshot of the page: {path}";
             }
             catch (Exception screenshot)
@@ -155,11 +173,14 @@ public sealed class BrowserPage : IAsyncDisposable
                 saved = $"no screenshot ({screenshot.GetType().Name})";
             }
 
-            throw new BrowserTestException($"{failure.Message}{Environment.NewLine}({saved})", failure);
+            var routeFailure = RouteFailure is { } route ? $"{Environment.NewLine}(a route of the test failed: {route.GetType().Name}: {route.Message})" : "";
+            throw new BrowserTestException($"{failure.Message}{routeFailure}{Environment.NewLine}({saved})", failure);
         }
     }
 
-    public async ValueTask DisposeAsync() => await _context.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _context.CloseAsync();
+
+    private Exception? RouteFailure => _sockets.Failure ?? (_requestFailures.TryPeek(out var failure) ? failure : null);
 }
 
 /// <summary>A failed browser test, with where its screenshot is.</summary>

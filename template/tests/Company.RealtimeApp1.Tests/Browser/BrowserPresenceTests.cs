@@ -1,5 +1,3 @@
-using static Microsoft.Playwright.Assertions;
-
 namespace Company.RealtimeApp1.Tests.Browser;
 
 /// <summary>The development page in a real Chromium: who is online in an organization, live, and who is typing.</summary>
@@ -15,21 +13,21 @@ public sealed class BrowserPresenceTests(ChromiumFixture chromium) : IClassFixtu
         await alice.RunAsync(async () =>
         {
             await alice.SignInAsync("alice", "org-acme");
-            await alice.ExpectTextsAsync(Online(alice), "alice");
+            await Online(alice).ExpectTextsAsync("alice");
 
             await bob.SignInAsync("bob", "org-acme");
-            await alice.ExpectTextsAsync(Online(alice), "alice", "bob");
-            await bob.ExpectTextsAsync(Online(bob), "alice", "bob");
+            await Online(alice).ExpectTextsAsync("alice", "bob");
+            await Online(bob).ExpectTextsAsync("alice", "bob");
 
-            await bob.Page.GetByTestId("say-acme").PressSequentiallyAsync("hello");
-            await Expect(alice.Page.GetByTestId("typing-acme")).ToHaveTextAsync("bob is typing…", new() { Timeout = BrowserPage.Timeout });
-            await Expect(bob.Page.GetByTestId("typing-acme")).ToHaveTextAsync("");
-            await Expect(alice.Page.GetByTestId("typing-acme")).ToHaveTextAsync("", new() { Timeout = BrowserPage.Timeout });
+            await bob.Page.TestId("say-acme").TypeAsync("hello");
+            await alice.Page.TestId("typing-acme").ExpectTextAsync("bob is typing…");
+            await bob.Page.TestId("typing-acme").ExpectTextAsync("");
+            await alice.Page.TestId("typing-acme").ExpectTextAsync("");
 
-            await bob.Page.GetByTestId("signout").ClickAsync();
-            await alice.ExpectTextsAsync(Online(alice), "alice");
+            await bob.Page.TestId("signout").ClickAsync();
+            await Online(alice).ExpectTextsAsync("alice");
         });
     }
 
-    private static Microsoft.Playwright.ILocator Online(BrowserPage page) => page.Page.GetByTestId("online-acme").Locator("li");
+    private static PageLocator Online(BrowserPage page) => page.Page.TestId("online-acme").Locator("li");
 }

@@ -1,5 +1,4 @@
-using Microsoft.Playwright;
-using static Microsoft.Playwright.Assertions;
+using PuppeteerSharp;
 
 namespace Company.RealtimeApp1.Tests.Browser;
 
@@ -22,50 +21,50 @@ public sealed class BrowserSessionTests(ChromiumFixture chromium) : IClassFixtur
         {
             await browser.SignInAsync("bob", "notifications", "org-acme");
             await server.NotifyAsync(alice, bob, "Before", "the reload");
-            await browser.ExpectTextsAsync(browser.Notifications, "Before: the reload");
+            await browser.Notifications.ExpectTextsAsync("Before: the reload");
 
             // Two HttpOnly, SameSite=Strict cookies; nothing in storage, nothing a script can read.
-            var cookies = (await page.Context.CookiesAsync()).OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
+            var cookies = (await browser.CookiesAsync()).OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
             Assert.Equal([("wsauth_refresh", "/session"), ("wsauth_session", "/")], cookies.Select(c => (c.Name, c.Path)));
-            Assert.All(cookies, c => Assert.True(c.HttpOnly && c.SameSite == SameSiteAttribute.Strict, $"{c.Name} is not HttpOnly and SameSite=Strict"));
-            Assert.Equal(0, await page.EvaluateAsync<int>("localStorage.length + sessionStorage.length"));
-            Assert.Equal("", await page.EvaluateAsync<string>("document.cookie"));
+            Assert.All(cookies, c => Assert.True(c.HttpOnly == true && c.SameSite == SameSite.Strict, $"{c.Name} is not HttpOnly and SameSite=Strict"));
+            Assert.Equal(0, await page.EvaluateExpressionAsync<int>("localStorage.length + sessionStorage.length"));
+            Assert.Equal("", await page.EvaluateExpressionAsync<string>("document.cookie"));
 
             await page.ReloadAsync();
 
-            await Expect(page.GetByTestId("me")).ToHaveTextAsync("Signed in as bob");
-            await Expect(page.GetByTestId("signin-section")).ToBeHiddenAsync();
+            await page.TestId("me").ExpectTextAsync("Signed in as bob");
+            await page.TestId("signin-section").ExpectHiddenAsync();
             await browser.ExpectStateAsync("notifications", "open");
             await browser.ExpectStateAsync("org-acme", "open");
             await server.NotifyAsync(alice, bob, "After", "the reload");
-            await browser.ExpectTextsAsync(browser.Notifications, "Before: the reload", "After: the reload");
+            await browser.Notifications.ExpectTextsAsync("Before: the reload", "After: the reload");
 
             // Two new tabs load at once: their renewals take turns (one refresh cookie, single use), so neither
             // presents a rotated token and both are signed in.
             var tabs = new[] { await browser.NewTabAsync(), await browser.NewTabAsync() };
-            await Task.WhenAll(tabs.Select(tab => tab.GotoAsync("/")));
+            await Task.WhenAll(tabs.Select(tab => browser.GoToAsync("/", tab)));
             foreach (var tab in tabs)
             {
-                await Expect(tab.GetByTestId("me")).ToHaveTextAsync("Signed in as bob");
-                await Expect(tab.GetByTestId("stream-notifications")).ToHaveAttributeAsync("data-state", "open");
+                await tab.TestId("me").ExpectTextAsync("Signed in as bob");
+                await tab.TestId("stream-notifications").ExpectAttributeAsync("data-state", "open");
             }
 
             await page.ReloadAsync();
-            await Expect(page.GetByTestId("me")).ToHaveTextAsync("Signed in as bob");
+            await page.TestId("me").ExpectTextAsync("Signed in as bob");
 
             // Signing out ends the session: the other tabs' sockets close 4001 and their renewal is refused; a reload
             // shows the sign-in form, and no cookie is left.
-            await page.GetByTestId("signout").ClickAsync();
-            await Expect(page.GetByTestId("signin-section")).ToBeVisibleAsync();
+            await page.TestId("signout").ClickAsync();
+            await page.TestId("signin-section").ExpectVisibleAsync();
             foreach (var tab in tabs)
             {
-                await Expect(tab.GetByTestId("signin-section")).ToBeVisibleAsync();
+                await tab.TestId("signin-section").ExpectVisibleAsync();
             }
 
             await page.ReloadAsync();
-            await Expect(page.GetByTestId("signin-section")).ToBeVisibleAsync();
-            await Expect(page.GetByTestId("session")).ToBeHiddenAsync();
-            Assert.Empty(await page.Context.CookiesAsync());
+            await page.TestId("signin-section").ExpectVisibleAsync();
+            await page.TestId("session").ExpectHiddenAsync();
+            Assert.Empty(await browser.CookiesAsync());
         });
     }
 
@@ -80,8 +79,8 @@ public sealed class BrowserSessionTests(ChromiumFixture chromium) : IClassFixtur
         await browser.RunAsync(async () =>
         {
             // wsauth.js as a front end on another origin uses it: POST /token, then a ticket per socket.
-            await browser.Page.GotoAsync("/");
-            await browser.Page.EvaluateAsync("""
+            await browser.GoToAsync("/");
+            await browser.Page.EvaluateFunctionAsync("""
                 async () => {
                   const { WsAuthClient } = await import("/wsauth.js");
                   const client = new WsAuthClient();
@@ -94,9 +93,10 @@ public sealed class BrowserSessionTests(ChromiumFixture chromium) : IClassFixtur
                 """);
             await server.NotifyAsync(alice, bob, "By ticket", "");
 
-            await Expect(browser.Page.GetByTestId("signin-section")).ToBeVisibleAsync(); // the page itself is not signed in
-            Assert.Equal("By ticket", await browser.Page.WaitForFunctionAsync("() => window.received").ContinueWith(t => t.Result.JsonValueAsync<string>()).Unwrap());
-            Assert.Empty(await browser.Page.Context.CookiesAsync());
+            await browser.Page.TestId("signin-section").ExpectVisibleAsync(); // the page itself is not signed in
+            await using var received = await browser.Page.WaitForFunctionAsync("() => window.received", new WaitForFunctionOptions { PollingInterval = 100 });
+            Assert.Equal("By ticket", await received.JsonValueAsync<string>());
+            Assert.Empty(await browser.CookiesAsync());
             Assert.Equal(1, browser.TicketRequests);
             browser.AssertEverySocketCarriedOnlyATicket();
         });

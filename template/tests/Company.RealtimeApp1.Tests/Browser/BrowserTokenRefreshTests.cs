@@ -1,5 +1,3 @@
-using static Microsoft.Playwright.Assertions;
-
 namespace Company.RealtimeApp1.Tests.Browser;
 
 /// <summary>
@@ -25,8 +23,8 @@ public sealed class BrowserTokenRefreshTests(ChromiumFixture chromium) : IClassF
             await browser.SignInAsync("bob", "notifications", "org-acme");
 
             // auth.expiring about 40 s in: the page refreshes the token and hands it to both sockets.
-            await Expect(browser.Stream("notifications")).ToHaveAttributeAsync("data-refreshes", "1", new() { Timeout = 90_000 });
-            await Expect(browser.Stream("org-acme")).ToHaveAttributeAsync("data-refreshes", "1", new() { Timeout = 30_000 });
+            await browser.Stream("notifications").ExpectAttributeAsync("data-refreshes", "1", TimeSpan.FromSeconds(90));
+            await browser.Stream("org-acme").ExpectAttributeAsync("data-refreshes", "1", TimeSpan.FromSeconds(30));
 
             // Past the first token's expiry (a minute after the sign-in, plus a margin).
             var expired = signedIn + TimeSpan.FromSeconds(65);
@@ -37,12 +35,12 @@ public sealed class BrowserTokenRefreshTests(ChromiumFixture chromium) : IClassF
 
             var alice = await server.SignInAsync("alice"); // tokens last a minute
             await server.NotifyAsync(alice, bob, "After", "the first token expired");
-            await browser.ExpectTextsAsync(browser.Notifications, "After: the first token expired");
+            await browser.Notifications.ExpectTextsAsync("After: the first token expired");
             await browser.ExpectStateAsync("notifications", "open");
             await browser.ExpectStateAsync("org-acme", "open");
             // Never closed (no 4001), never reconnected: the two sockets of the sign-in (on the session cookie: no ticket).
-            await Expect(browser.Stream("notifications")).Not.ToHaveAttributeAsync("data-last-close", new System.Text.RegularExpressions.Regex("."));
-            await Expect(browser.Stream("org-acme")).Not.ToHaveAttributeAsync("data-last-close", new System.Text.RegularExpressions.Regex("."));
+            await browser.Stream("notifications").ExpectNoAttributeValueAsync("data-last-close");
+            await browser.Stream("org-acme").ExpectNoAttributeValueAsync("data-last-close");
             Assert.Equal(2, browser.SocketPaths.Count);
             Assert.Equal(0, browser.TicketRequests);
         });

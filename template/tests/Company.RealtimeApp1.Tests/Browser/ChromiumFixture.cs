@@ -1,16 +1,15 @@
-using Microsoft.Playwright;
+using PuppeteerSharp;
 
 namespace Company.RealtimeApp1.Tests.Browser;
 
 /// <summary>
-/// One headless Chromium, Chrome or Edge (the installed one <see cref="TestServices.Browser"/> finds; Playwright's own
-/// browser download is not used) for a test class, started by its first test; each test opens its own context.
-/// Without a browser, each test skips (fails under CI) with what to install or set.
+/// One headless Chromium, Chrome or Edge (the installed one <see cref="TestServices.Browser"/> finds; no browser is
+/// downloaded), driven over the DevTools protocol, for a test class, started by its first test; each test opens a
+/// browser context of its own. Without a browser, each test skips (fails under CI) with what to install or set.
 /// </summary>
 public sealed class ChromiumFixture : IAsyncDisposable
 {
     private readonly SemaphoreSlim _starting = new(1, 1);
-    private IPlaywright? _playwright;
     private IBrowser? _browser;
 
     /// <summary>The running browser; the first call finds and starts it (in the test, so that a missing one skips the test).</summary>
@@ -20,8 +19,14 @@ public sealed class ChromiumFixture : IAsyncDisposable
         await _starting.WaitAsync();
         try
         {
-            _playwright ??= await Playwright.CreateAsync();
-            return _browser ??= await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = executable, Headless = true });
+            return _browser ??= await Puppeteer.LaunchAsync(new LaunchOptions
+            {
+                ExecutablePath = executable,
+                Headless = true,
+                // Chromium's sandbox refuses to start as root, and needs user namespaces a container may not have; the
+                // pages are the app's own.
+                Args = ["--no-sandbox"],
+            });
         }
         finally
         {
@@ -36,7 +41,6 @@ public sealed class ChromiumFixture : IAsyncDisposable
             await _browser.DisposeAsync();
         }
 
-        _playwright?.Dispose();
         _starting.Dispose();
     }
 }
