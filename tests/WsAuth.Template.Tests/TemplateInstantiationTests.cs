@@ -444,7 +444,9 @@ public sealed class TemplateInstantiationTests(TemplateHive hive)
             .AssertSucceeded();
 
     private const string NameDependentTests =
-        "FullyQualifiedName~ArchitectureTests|FullyQualifiedName~Diagnostics|FullyQualifiedName~CommandLineTests|FullyQualifiedName~DevelopmentSeedTests|FullyQualifiedName~StartupValidationTests";
+        "FullyQualifiedName~ArchitectureTests|FullyQualifiedName~ReadmeQuickStartTests|FullyQualifiedName~HttpFileWalkTests|FullyQualifiedName~ReadmeConfigurationTests"
+        + "|FullyQualifiedName~CredentialLoggingTests|FullyQualifiedName~AsyncApiDocumentTests|FullyQualifiedName~CommandLineTests|FullyQualifiedName~DevelopmentSeedTests"
+        + "|FullyQualifiedName~StartupValidationTests";
 
     private static async Task AssertGeneratedTestsPassAsync(string outputDirectory, string? filter = null)
     {

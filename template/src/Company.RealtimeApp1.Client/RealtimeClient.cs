@@ -136,6 +136,10 @@ public sealed class RealtimeClient
         {
             throw new HandshakeFailedException(1006, "POST /ws/ticket failed");
         }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new HandshakeFailedException(1006, "POST /ws/ticket timed out"); // HttpClient.Timeout
+        }
 
         using (response)
         {
@@ -152,7 +156,16 @@ public sealed class RealtimeClient
                     throw new HandshakeFailedException(1013, $"POST /ws/ticket answered {(int)status}", retryAfter);
             }
 
-            var body = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+            JsonElement body;
+            try
+            {
+                body = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+            }
+            catch (JsonException)
+            {
+                throw new HandshakeFailedException(1013, "POST /ws/ticket answered no JSON");
+            }
+
             return body.ValueKind == JsonValueKind.Object && body.TryGetProperty("ticket", out var ticket) && ticket.GetString() is { } value
                 ? value
                 : throw new HandshakeFailedException(1013, "POST /ws/ticket answered no ticket");

@@ -117,6 +117,7 @@ public sealed class RealtimeSubscription : IAsyncDisposable
 
                 var end = await RunSocketAsync(token, first || _options.Resume ? LastId : null, stopping);
                 first = false;
+                var previous = last;
                 last = end;
                 stopping.ThrowIfCancellationRequested();
                 if (end.OpenFor >= StableAfter)
@@ -126,8 +127,13 @@ public sealed class RealtimeSubscription : IAsyncDisposable
 
                 if (end.Code == 4001)
                 {
-                    refused = token;
-                    SetStatus(new SubscriptionStatus(SubscriptionState.Reconnecting, end.Code, end.Reason, TimeSpan.Zero));
+                    // The token the socket was on at the end (an auth.refresh may have replaced the one it opened with).
+                    refused = _socketToken ?? token;
+                    // A newer token is tried at once; a second refusal in a row waits as any retry does, so that a token
+                    // source minting tokens the server keeps refusing (a clock off, say) does not spin.
+                    var delay = previous?.Code == 4001 ? Backoff(attempt++) : TimeSpan.Zero;
+                    SetStatus(new SubscriptionStatus(SubscriptionState.Reconnecting, end.Code, end.Reason, delay));
+                    await Task.Delay(delay, stopping);
                 }
                 else if (RetryCodes.Contains(end.Code))
                 {

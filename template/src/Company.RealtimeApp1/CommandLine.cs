@@ -49,13 +49,22 @@ internal static class CommandLine
         var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Action is ParseErrorAction)
         {
-            // The word it did not know says more than the command it then missed.
-            var error = parsed.UnmatchedTokens is [var unknown, ..] ? $"Unrecognized command or argument '{unknown}'." : parsed.Errors[0].Message;
+            // The word it did not know says more than the command it then missed. A word past a command's own
+            // arguments is not quoted: it may be a password typed on the command line (users add bob hunter2).
+            var command = parsed.CommandResult.Command;
+            var error = parsed.UnmatchedTokens is [var unknown, ..]
+                ? command.Subcommands.Count > 0 ? $"Unrecognized command '{unknown}'." : $"Too many arguments for '{CommandPath(parsed.CommandResult)}'."
+                : parsed.Errors[0].Message;
             return Fail($"{error} See --help.");
         }
 
         return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }
+
+    private static string CommandPath(System.CommandLine.Parsing.CommandResult result) =>
+        result.Parent is System.CommandLine.Parsing.CommandResult parent && parent.Parent is not null
+            ? $"{CommandPath(parent)} {result.Command.Name}"
+            : result.Command.Name;
 
     /// <summary>Every log record on standard error, one line each; Warning and above; EF Core's own records not at all.</summary>
     private static void QuietLogging(WebApplicationBuilder builder)
@@ -166,7 +175,7 @@ internal static class CommandLine
         {
             return 1;
         }
-        catch (DbException failure)
+        catch (Exception exception) when ((exception as DbException ?? exception.InnerException as DbException) is { } failure)
         {
             // As at start-up: the provider's message, which repeats no password, without a stack trace.
             return Fail($"The database failed the command: {failure.Message}");

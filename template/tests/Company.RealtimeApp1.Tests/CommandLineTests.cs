@@ -78,9 +78,10 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Theory]
-    [InlineData("frobnicate", "Unrecognized command or argument 'frobnicate'. See --help.")]
-    [InlineData("users frobnicate", "Unrecognized command or argument 'frobnicate'. See --help.")]
-    [InlineData("users list everyone", "Unrecognized command or argument 'everyone'. See --help.")]
+    [InlineData("frobnicate", "Unrecognized command 'frobnicate'. See --help.")]
+    [InlineData("users frobnicate", "Unrecognized command 'frobnicate'. See --help.")]
+    [InlineData("users list everyone", "Too many arguments for 'users list'. See --help.")]
+    [InlineData("users add bob hunter2", "Too many arguments for 'users add'. See --help.")]
     [InlineData("users", "Required command was not provided. See --help.")]
     [InlineData("users add", "Required argument missing for command: 'add'. See --help.")]
     [InlineData("orgs add-member initech", "Required argument missing for command: 'add-member'. See --help.")]

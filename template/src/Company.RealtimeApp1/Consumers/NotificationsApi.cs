@@ -42,7 +42,7 @@ internal static class NotificationsApi
         notifications.MapPost("", SendAsync).RequireAuthorization(policy => policy.RequireRole(Role.Admin))
             .Accepts<SendNotificationRequest>("application/json")
             .WithSummary("Stores a notification for a user, then delivers it to their sockets; 413 when its message would exceed WebSockets:MaxMessageBytes");
-        notifications.MapGet("", ListAsync).WithSummary("The caller's stored notifications, in ascending id");
+        notifications.MapGet("", ListAsync).ProducesValidationProblem().WithSummary("The caller's stored notifications, in ascending id");
         notifications.MapPost("/{id:long}/read", MarkReadAsync).WithSummary("Marks one of the caller's notifications read");
         return routes;
     }

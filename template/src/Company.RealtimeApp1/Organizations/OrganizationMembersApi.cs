@@ -30,7 +30,11 @@ internal static class OrganizationMembersApi
     private static async Task<Results<Ok<MemberResponse>, ValidationProblem>> AddMemberAsync(
         Guid orgId, AddMemberRequest request, OrganizationAdministration organizations, CancellationToken cancellationToken)
     {
-        OrganizationRoleNames.TryParse(request.Role, out var role); // valid: AddValidation checked it
+        if (!OrganizationRoleNames.TryParse(request.Role, out var role))
+        {
+            // AddValidation answered 400 for [OrganizationRoleName] before this ran; never store an undefined role.
+            throw new System.Diagnostics.UnreachableException("An unknown role got past validation.");
+        }
         var set = request.UserId is { } userId
             ? await organizations.SetMembershipAsync(orgId, userId, role, cancellationToken)
             : AdministrationResult<Membership>.Fail("No user has this id.");

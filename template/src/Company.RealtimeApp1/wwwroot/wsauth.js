@@ -6,8 +6,8 @@
 //   await client.signIn("bob", "bob-dev-password");
 //   client.connect(path);   // a consumer's path, its route values filled in
 //
-// It knows no consumer: a message with a numeric `id` is a stored message of its stream (an event named after its
-// type, once per id, resumed after it on a reconnect); every message is a `message` event.
+// It knows no consumer: a message with a numeric `id` and a `createdAt` is a stored message of its stream (an event
+// named after its type, once per id, resumed after it on a reconnect); every message is a `message` event.
 //
 // Tokens are kept in memory only (never in storage, never in a URL): a socket is opened with a one-time
 // ticket from POST /ws/ticket. With `{session: true}` it signs in with POST /session instead: the refresh
@@ -43,8 +43,8 @@
  */
 
 /**
- * A message of a stream's log: its position in the stream (`id`), then the consumer's own fields.
- * @typedef {{type: string, id: number} & Record<string, unknown>} StoredMessage
+ * A message of a stream's log: its position in the stream (`id`), when it was stored, then the consumer's own fields.
+ * @typedef {{type: string, id: number, createdAt: string} & Record<string, unknown>} StoredMessage
  */
 
 /**
@@ -738,7 +738,7 @@ export class Stream {
       case "pong": // its id, if any, is the ping's
         break;
       default:
-        if ("id" in message && typeof message.id === "number") {
+        if ("id" in message && typeof message.id === "number" && "createdAt" in message) {
           // A stored message. Ids increase per stream: one at or below the last handed out was handed out already.
           if (this.#lastId !== null && message.id <= this.#lastId) {
             return;

@@ -26,7 +26,8 @@ public sealed partial class ReadmeQuickStartTests
             ["ConnectionStrings:Default"] = database.ConnectionString,
         });
         var readmeAddress = AppAddress().Match(string.Join('\n', blocks)).Value;
-        var commands = blocks.Select(block => block.Replace(readmeAddress, $"localhost:{app.Address.Port}", StringComparison.Ordinal)).ToList();
+        // The app listens on 127.0.0.1 only; "localhost" may be ::1 first to a client (Node.js 18 does not fall back).
+        var commands = blocks.Select(block => block.Replace(readmeAddress, $"127.0.0.1:{app.Address.Port}", StringComparison.Ordinal)).ToList();
 
 #if (examples)
         Assert.Equal(3, commands.Count);

@@ -24,15 +24,24 @@ public static class TestServices
     /// <summary>The path of <c>nginx</c>, or the test is skipped (failed under CI).</summary>
     public static string Nginx() => Require(FindNginx(Machine.Current));
 
-    /// <summary>What the README's quick start uses: <c>bash</c>, <c>curl</c>, <c>jq</c> and Node.js's <c>npx</c> on <c>PATH</c>, or the test is skipped (failed under CI).</summary>
+    /// <summary>
+    /// What the README's quick start uses, on <c>PATH</c>: <c>bash</c>, <c>curl</c> and <c>jq</c>, and for its socket
+    /// Node.js's <c>npx</c> with <c>wscat</c> installed (<c>npx --yes wscat</c> then runs it, and the test downloads
+    /// nothing); or the test is skipped (failed under CI).
+    /// </summary>
     public static void QuickStartTools() => Require(FindQuickStartTools(Machine.Current));
 
     public static Search FindQuickStartTools(Machine machine)
     {
-        var missing = new[] { "bash", "curl", "jq", "npx" }.Where(program => !machine.OnPath(program).Any(machine.FileExists)).ToList();
+#if (examples)
+        string[] programs = ["bash", "curl", "jq", "npx", "wscat"];
+#else
+        string[] programs = ["bash", "curl", "jq"];
+#endif
+        var missing = programs.Where(program => !machine.OnPath(program).Any(machine.FileExists)).ToList();
         return missing.Count == 0
-            ? new Search(string.Join(Path.PathSeparator, "bash", "curl", "jq", "npx"), null)
-            : new Search(null, $"The README's quick start needs {string.Join(", ", missing)} on PATH, and none was found: install {(missing.Count == 1 ? "it" : "them")} (Debian/Ubuntu: apt-get install curl jq nodejs npm; macOS: brew install jq node; Windows: Git Bash, jq and Node.js).");
+            ? new Search(string.Join(Path.PathSeparator, programs), null)
+            : new Search(null, $"The README's quick start needs {string.Join(", ", missing)} on PATH, and {(missing.Count == 1 ? "it was" : "they were")} not found: install {(missing.Count == 1 ? "it" : "them")} (Debian/Ubuntu: apt-get install curl jq nodejs npm; macOS: brew install jq node; Windows: Git Bash, jq and Node.js; wscat: npm install -g wscat).");
     }
 
     public static Search FindNginx(Machine machine) => Find(
